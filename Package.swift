@@ -1,0 +1,29 @@
+// swift-tools-version:6.0
+// Swiftlet: a pure-Swift quantized transformer inference engine. No package dependencies.
+import PackageDescription
+
+// AVX2 + FMA + F16C code generation on x86-64: without it SIMD multiply-adds become libm calls
+// (about 20x slower) and Float16 conversion is a software routine. swiftc rejects `x86-64-v3`.
+// Such builds need a Haswell-or-newer CPU; see README ("CPU requirements").
+let cpuFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"], .when(platforms: [.linux]))]
+
+let package = Package(
+    name: "Swiftlet",
+    products: [
+        .library(name: "Swiftlet", type: .static, targets: ["Engine"]),
+        .executable(name: "quantize", targets: ["quantize"]),
+        .executable(name: "swiftlet", targets: ["swiftlet"]),
+    ],
+    targets: [
+        .target(name: "Quant", swiftSettings: cpuFlags),
+        .target(name: "TensorFile", dependencies: ["Quant"], swiftSettings: cpuFlags),
+        .target(name: "Engine", dependencies: ["Quant", "TensorFile"], swiftSettings: cpuFlags),
+        // The converter behind `quantize`; not part of the Swiftlet library product.
+        .target(name: "Converter", dependencies: ["Engine"], swiftSettings: cpuFlags),
+        .executableTarget(name: "quantize", dependencies: ["Converter"], swiftSettings: cpuFlags),
+        .executableTarget(name: "swiftlet", dependencies: ["Engine"], swiftSettings: cpuFlags),
+        .testTarget(name: "QuantTests", dependencies: ["Quant"], swiftSettings: cpuFlags),
+        .testTarget(name: "TensorFileTests", dependencies: ["TensorFile"], swiftSettings: cpuFlags),
+        .testTarget(name: "ConverterTests", dependencies: ["Converter"], swiftSettings: cpuFlags),
+    ]
+)

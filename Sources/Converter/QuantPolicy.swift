@@ -1,0 +1,24 @@
+// Which ggml type each tensor gets for a requested file type (formats/QUANT.md says why).
+
+import Quant
+
+public enum QuantPolicy {
+    /// Tensors never quantized, as llama.cpp's quantize leaves them: small, and precision-critical
+    /// (norms, MoE routers, learned position and token-type embeddings, T5's relative bias).
+    static func keepsFloat(_ name: String) -> Bool {
+        name.hasSuffix("_norm.weight") || name.hasSuffix("_norm.bias") || name.contains("ffn_gate_inp.weight")
+            || name.hasPrefix("position_embd.") || name.hasPrefix("token_types.") || name.contains("attn_rel_b.weight")
+    }
+
+    /// The type for tensor `name` of GGUF shape `shape` (ne order) when `requested` is asked for,
+    /// and a note when it differs from `requested` for a reason the user should hear about.
+    public static func type(for name: String, shape: [Int], requested: GGMLType) -> (type: GGMLType, note: String?) {
+        if shape.count < 2 { return (.f32, nil) }  // biases, norms: F32, as ggml's kernels expect
+        if requested.blockSize == 1 { return (requested, nil) }  // float types apply to every matrix
+        if keepsFloat(name) { return (.f32, nil) }
+        if shape[0] % requested.blockSize != 0 {
+            return (.f16, "\(name): row length \(shape[0]) is not a multiple of \(requested.blockSize); stored as F16")
+        }
+        return (requested, nil)
+    }
+}

@@ -1,0 +1,40 @@
+// The one switch on architecture: Hugging Face `architectures` names and GGUF `general.architecture`
+// values to the model family file that handles them.
+
+import TensorFile
+
+public enum Architecture {
+    /// Hugging Face class names and the families that convert them.
+    static let huggingFace: [String: @Sendable (HFConfig, Set<String>) throws(ModelError) -> HFConversion] = [
+        "LlamaForCausalLM": Llama.conversion,
+        "MistralForCausalLM": Llama.conversion,
+        "GPT2LMHeadModel": GPT2.conversion,
+        "GPT2Model": GPT2.conversion,
+    ]
+
+    /// Families later issues add; named so the error says "not yet" rather than "unknown".
+    static let planned: Set<String> = [
+        "MixtralForCausalLM", "CTRLLMHeadModel", "XLNetLMHeadModel",
+        "BertModel", "BertForMaskedLM", "BertForPreTraining", "BertForNextSentencePrediction",
+        "BertForSequenceClassification", "BertForTokenClassification", "BertForQuestionAnswering",
+        "RobertaModel", "RobertaForMaskedLM", "RobertaForSequenceClassification", "RobertaForTokenClassification",
+        "RobertaForQuestionAnswering", "DistilBertModel", "DistilBertForMaskedLM",
+        "DistilBertForSequenceClassification", "DistilBertForTokenClassification", "DistilBertForQuestionAnswering",
+        "AlbertModel", "AlbertForMaskedLM", "AlbertForPreTraining", "AlbertForSequenceClassification",
+        "AlbertForTokenClassification", "AlbertForQuestionAnswering",
+        "T5ForConditionalGeneration", "BartForConditionalGeneration", "MarianMTModel",
+    ]
+
+    static var knownNames: String { huggingFace.keys.sorted().joined(separator: ", ") }
+
+    /// The conversion plan for a Hugging Face model whose config.json is `config` and whose
+    /// safetensors hold `tensorNames`.
+    public static func conversion(config: HFConfig, tensorNames: Set<String>) throws(ModelError) -> HFConversion {
+        guard let names = config.json["architectures"]?.array, let name = names.first?.string else {
+            throw .config(key: "architectures", reason: "missing: cannot tell which model this is")
+        }
+        if let plan = huggingFace[name] { return try plan(config, tensorNames) }
+        if planned.contains(name) { throw .unsupported("architecture '\(name)' (not yet implemented in quantize)") }
+        throw .unknownArchitecture(name)
+    }
+}

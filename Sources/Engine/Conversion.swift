@@ -1,0 +1,98 @@
+// What an architecture tells the converter: GGUF metadata from a Hugging Face config.json, and for
+// every GGUF tensor the Hugging Face tensors it comes from and how they are transformed.
+
+import Quant
+import TensorFile
+
+/// A Hugging Face config.json with typed, named lookups.
+public struct HFConfig: Sendable {
+    public let json: JSONValue
+
+    public init(_ json: JSONValue) { self.json = json }
+
+    public func has(_ key: String) -> Bool { json[key].map { !$0.isNull } ?? false }
+
+    public func int(_ key: String) throws(ModelError) -> Int {
+        guard let v = json[key], !v.isNull else { throw .config(key: key, reason: "missing") }
+        guard let i = v.int else { throw .config(key: key, reason: "expected an integer, found \(v)") }
+        return i
+    }
+
+    public func int(_ key: String, default value: Int) throws(ModelError) -> Int {
+        has(key) ? try int(key) : value
+    }
+
+    public func double(_ key: String) throws(ModelError) -> Double {
+        guard let v = json[key], !v.isNull else { throw .config(key: key, reason: "missing") }
+        guard let d = v.double else { throw .config(key: key, reason: "expected a number, found \(v)") }
+        return d
+    }
+
+    public func double(_ key: String, default value: Double) throws(ModelError) -> Double {
+        has(key) ? try double(key) : value
+    }
+
+    public func bool(_ key: String, default value: Bool) throws(ModelError) -> Bool {
+        guard has(key) else { return value }
+        guard let b = json[key]?.bool else { throw .config(key: key, reason: "expected true or false") }
+        return b
+    }
+
+    public func string(_ key: String) -> String? { json[key]?.string }
+
+    /// A positive integer that must be at least 1 (layer, head and size counts).
+    public func count(_ key: String) throws(ModelError) -> Int {
+        let n = try int(key)
+        guard n >= 1 else { throw .config(key: key, reason: "must be at least 1, is \(n)") }
+        return n
+    }
+}
+
+/// How a GGUF tensor's values are made from its Hugging Face sources.
+public enum TensorTransform: Sendable, Equatable {
+    case none
+    /// llama.cpp's Q/K permutation: within each of `heads` heads, rows (half, i) become (i, half),
+    /// turning Hugging Face's rotate-half RoPE pairing into ggml's adjacent-pair pairing.
+    case permuteRows(heads: Int)
+    /// A (rows, cols) source becomes (cols, rows): GPT-2's Conv1D stores weights as (in, out).
+    case transpose
+    /// Several sources of one shape, stacked along a new outermost dimension (MoE experts).
+    case stack
+}
+
+public struct TensorSource: Sendable {
+    public let name: String
+    public let sources: [String]
+    /// The shape each source must have, PyTorch order (outermost first).
+    public let sourceShape: [Int]
+    public let transform: TensorTransform
+
+    public init(_ name: String, from source: String, shape: [Int], _ transform: TensorTransform = .none) {
+        self.init(name, from: [source], shape: shape, transform)
+    }
+
+    public init(_ name: String, from sources: [String], shape: [Int], _ transform: TensorTransform = .none) {
+        self.name = name
+        self.sources = sources
+        sourceShape = shape
+        self.transform = transform
+    }
+
+    /// The GGUF shape, ne order (row length first), after the transform.
+    public var ggufShape: [Int] {
+        switch transform {
+        case .none, .permuteRows: Array(sourceShape.reversed())
+        case .transpose: sourceShape
+        case .stack: Array(sourceShape.reversed()) + [sources.count]
+        }
+    }
+}
+
+/// The converter's plan for one model: architecture, metadata (without tokenizer and general keys) and tensors.
+public struct HFConversion: Sendable {
+    public let architecture: String
+    public let metadata: [(key: String, value: GGUFValue)]
+    public let tensors: [TensorSource]
+    /// Hugging Face tensors that carry nothing the model needs (buffers such as rotary inv_freq).
+    public let ignored: @Sendable (String) -> Bool
+}

@@ -1,0 +1,66 @@
+// GGUF metadata keys, spelled as llama.cpp spells them (gguf-py/gguf/constants.py); the only place
+
+import Quant
+// these strings appear. Architecture-scoped keys take the `general.architecture` value as prefix.
+
+public enum MetadataKey {
+    public static let architecture = "general.architecture"
+    public static let name = "general.name"
+    public static let alignment = "general.alignment"
+    public static let fileType = "general.file_type"
+    public static let quantizationVersion = "general.quantization_version"
+
+    public static func contextLength(_ a: String) -> String { "\(a).context_length" }
+    public static func embeddingLength(_ a: String) -> String { "\(a).embedding_length" }
+    public static func blockCount(_ a: String) -> String { "\(a).block_count" }
+    public static func feedForwardLength(_ a: String) -> String { "\(a).feed_forward_length" }
+    public static func vocabSize(_ a: String) -> String { "\(a).vocab_size" }
+    public static func headCount(_ a: String) -> String { "\(a).attention.head_count" }
+    public static func headCountKV(_ a: String) -> String { "\(a).attention.head_count_kv" }
+    public static func keyLength(_ a: String) -> String { "\(a).attention.key_length" }
+    public static func valueLength(_ a: String) -> String { "\(a).attention.value_length" }
+    public static func layerNormEpsilon(_ a: String) -> String { "\(a).attention.layer_norm_epsilon" }
+    public static func layerNormRMSEpsilon(_ a: String) -> String { "\(a).attention.layer_norm_rms_epsilon" }
+    public static func slidingWindow(_ a: String) -> String { "\(a).attention.sliding_window" }
+    public static func ropeDimensionCount(_ a: String) -> String { "\(a).rope.dimension_count" }
+    public static func ropeFreqBase(_ a: String) -> String { "\(a).rope.freq_base" }
+    public static func ropeScalingType(_ a: String) -> String { "\(a).rope.scaling.type" }
+    public static func ropeScalingFactor(_ a: String) -> String { "\(a).rope.scaling.factor" }
+    public static func expertCount(_ a: String) -> String { "\(a).expert_count" }
+    public static func expertUsedCount(_ a: String) -> String { "\(a).expert_used_count" }
+
+    public static let tokenizerModel = "tokenizer.ggml.model"
+    public static let tokenizerPre = "tokenizer.ggml.pre"
+    public static let tokens = "tokenizer.ggml.tokens"
+    public static let tokenScores = "tokenizer.ggml.scores"
+    public static let tokenTypes = "tokenizer.ggml.token_type"
+    public static let merges = "tokenizer.ggml.merges"
+    public static let bosTokenID = "tokenizer.ggml.bos_token_id"
+    public static let eosTokenID = "tokenizer.ggml.eos_token_id"
+    public static let unknownTokenID = "tokenizer.ggml.unknown_token_id"
+    public static let paddingTokenID = "tokenizer.ggml.padding_token_id"
+    public static let separatorTokenID = "tokenizer.ggml.seperator_token_id"  // sic: llama.cpp's spelling
+    public static let maskTokenID = "tokenizer.ggml.mask_token_id"
+    public static let addBOS = "tokenizer.ggml.add_bos_token"
+    public static let addEOS = "tokenizer.ggml.add_eos_token"
+    public static let addSpacePrefix = "tokenizer.ggml.add_space_prefix"
+    public static let chatTemplate = "tokenizer.chat_template"
+}
+
+/// llama.cpp's `llama_ftype` values for `general.file_type`: the type most weights have.
+public func fileTypeCode(_ t: GGMLType) -> UInt32 {
+    switch t {
+    case .f32: 0
+    case .f16: 1
+    case .q4_0: 2
+    case .q4_1: 3
+    case .q8_0: 7
+    case .bf16: 32
+    default: 0
+    }
+}
+
+/// Token types as llama.cpp stores them in `tokenizer.ggml.token_type`.
+public enum TokenType: Int32, Sendable {
+    case undefined = 0, normal = 1, unknown = 2, control = 3, userDefined = 4, unused = 5, byte = 6
+}

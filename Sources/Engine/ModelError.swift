@@ -1,0 +1,27 @@
+// The one error type of the Engine module: what is wrong with a model, naming the key or tensor.
+
+import TensorFile
+
+public enum ModelError: Error, CustomStringConvertible {
+    case file(TensorFileError)
+    case unknownArchitecture(String)
+    case unsupported(String)
+    case config(key: String, reason: String)
+    case missingTensor(String)
+    case unexpectedTensor(String)
+    case shape(tensor: String, expected: [Int], found: [Int])
+    case tokenizer(String)
+
+    public var description: String {
+        switch self {
+        case let .file(e): e.description
+        case let .unknownArchitecture(a): "unknown architecture '\(a)' (known: \(Architecture.knownNames))"
+        case let .unsupported(what): "\(what) is not supported"
+        case let .config(key, reason): "config key '\(key)': \(reason)"
+        case let .missingTensor(t): "missing tensor '\(t)'"
+        case let .unexpectedTensor(t): "tensor '\(t)' is not used by this architecture"
+        case let .shape(t, e, f): "tensor '\(t)': shape \(f), expected \(e)"
+        case let .tokenizer(reason): "tokenizer: \(reason)"
+        }
+    }
+}

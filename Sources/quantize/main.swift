@@ -1,0 +1,48 @@
+// quantize INPUT OUTPUT [--type f32|f16|bf16|q8_0|q4_0|q4_1] [--threads N] [--quiet]
+// INPUT is a Hugging Face model directory or a GGUF file; OUTPUT appears whole or not at all.
+
+import Converter
+import Quant
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let usage = "usage: quantize INPUT OUTPUT [--type f32|f16|bf16|q8_0|q4_0|q4_1] [--threads N] [--quiet]"
+
+func fail(_ message: String) -> Never {
+    printErr("error: \(message)")
+    exit(1)
+}
+
+var positionals: [String] = []
+var options = ConvertOptions()
+options.threads = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+var rest = CommandLine.arguments.dropFirst()
+while let a = rest.popFirst() {
+    switch a {
+    case "-h", "--help":
+        print(usage)
+        exit(0)
+    case "--quiet", "-q":
+        options.quiet = true
+    case "--type", "--threads", "-t":
+        guard let v = rest.popFirst() else { fail("\(a) needs a value\n\(usage)") }
+        if a == "--type" {
+            guard let t = GGMLType(name: v), t.isComputable else { fail("--type '\(v)': expected f32, f16, bf16, q8_0, q4_0 or q4_1") }
+            options.type = t
+        } else {
+            guard let n = Int(v), (1...1024).contains(n) else { fail("\(a) '\(v)': expected a thread count from 1 to 1024") }
+            options.threads = n
+        }
+    default:
+        if a.hasPrefix("-"), a.count > 1 { fail("unknown option '\(a)'\n\(usage)") }
+        positionals.append(a)
+    }
+}
+guard positionals.count == 2 else { fail("expected INPUT and OUTPUT\n\(usage)") }
+
+do {
+    _ = try Converter.run(input: positionals[0], output: positionals[1], options: options)
+} catch {
+    fail(error.description)
+}

@@ -1,0 +1,58 @@
+// A hand-written flag parser: `--name value`, `--name=value`, boolean `--name`, and positionals.
+
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ s: String) { description = s }
+}
+
+struct Flags {
+    var positionals: [String] = []
+    private var values: [String: String] = [:]
+    private var switches: Set<String> = []
+
+    /// Parses `args`; `valued` names the flags that take a value and `booleans` those that do not.
+    init(_ args: ArraySlice<String>, valued: Set<String>, booleans: Set<String>) throws(CLIError) {
+        var i = args.startIndex
+        while i < args.endIndex {
+            let a = args[i]
+            i += 1
+            guard a.hasPrefix("-"), a.count > 1, !a.allSatisfy({ $0 == "-" }) || a == "--" else {
+                positionals.append(a)
+                continue
+            }
+            if a == "--" {
+                positionals += args[i...]
+                break
+            }
+            var name = a, inline: String?
+            if let eq = a.firstIndex(of: "=") {
+                name = String(a[..<eq])
+                inline = String(a[a.index(after: eq)...])
+            }
+            if booleans.contains(name), inline == nil {
+                switches.insert(name)
+            } else if valued.contains(name) {
+                if let inline {
+                    values[name] = inline
+                } else {
+                    guard i < args.endIndex else { throw CLIError("\(name) needs a value") }
+                    values[name] = args[i]
+                    i += 1
+                }
+            } else {
+                throw CLIError("unknown option '\(a)'")
+            }
+        }
+    }
+
+    func has(_ name: String) -> Bool { switches.contains(name) }
+    func value(_ name: String) -> String? { values[name] }
+
+    func int(_ name: String, default d: Int, range: ClosedRange<Int>) throws(CLIError) -> Int {
+        guard let s = values[name] else { return d }
+        guard let n = Int(s), range.contains(n) else {
+            throw CLIError("\(name) '\(s)' is not an integer in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return n
+    }
+}

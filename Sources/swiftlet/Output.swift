@@ -1,0 +1,67 @@
+// Writing to stdout and stderr without Foundation, and JSON spelling of GGUF values.
+
+import TensorFile
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func writeOut(_ s: String) {
+    var s = s
+    s.withUTF8 { buf in
+        var done = 0
+        while done < buf.count {
+            let n = write(1, buf.baseAddress! + done, buf.count - done)
+            if n <= 0 { if n < 0, errno == EINTR { continue }; return }
+            done += n
+        }
+    }
+}
+
+func writeErr(_ s: String) {
+    var line = s + "\n"
+    line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+}
+
+func json(_ v: GGUFValue) -> String {
+    switch v {
+    case let .uint8(x): "\(x)"
+    case let .int8(x): "\(x)"
+    case let .uint16(x): "\(x)"
+    case let .int16(x): "\(x)"
+    case let .uint32(x): "\(x)"
+    case let .int32(x): "\(x)"
+    case let .uint64(x): "\(x)"
+    case let .int64(x): "\(x)"
+    case let .float32(x): jsonNumber(x)
+    case let .float64(x): jsonNumber(x)
+    case let .bool(x): x ? "true" : "false"
+    case let .string(s): jsonQuoted(s)
+    case let .array(a): json(a)
+    }
+}
+
+func json(_ a: GGUFArray) -> String {
+    func list<T>(_ xs: [T], _ f: (T) -> String) -> String {
+        var out = "["
+        out.reserveCapacity(xs.count * 8)
+        for (i, x) in xs.enumerated() {
+            if i > 0 { out += "," }
+            out += f(x)
+        }
+        return out + "]"
+    }
+    switch a {
+    case let .uint8(x): return list(x) { "\($0)" }
+    case let .int8(x): return list(x) { "\($0)" }
+    case let .uint16(x): return list(x) { "\($0)" }
+    case let .int16(x): return list(x) { "\($0)" }
+    case let .uint32(x): return list(x) { "\($0)" }
+    case let .int32(x): return list(x) { "\($0)" }
+    case let .uint64(x): return list(x) { "\($0)" }
+    case let .int64(x): return list(x) { "\($0)" }
+    case let .float32(x): return list(x) { jsonNumber($0) }
+    case let .float64(x): return list(x) { jsonNumber($0) }
+    case let .bool(x): return list(x) { $0 ? "true" : "false" }
+    case let .string(x): return list(x) { jsonQuoted($0) }
+    }
+}
