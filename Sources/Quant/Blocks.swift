@@ -95,8 +95,10 @@ public func dequantizeRow(_ src: UnsafeRawPointer, count: Int, as type: GGMLType
 }
 
 @inline(__always) func quantizeBlockQ4_0(_ x: UnsafePointer<Float>, _ out: UnsafeMutableRawPointer) {
-    var amax: Float = 0, maxValue: Float = 0  // the first element of largest magnitude, sign kept
-    for j in 0..<32 where amax < abs(x[j]) { amax = abs(x[j]); maxValue = x[j] }
+    // The first element of largest magnitude, sign kept (numpy's argmax). Starting from x[0] rather than
+    // ggml C's 0 only matters for a block of -0.0, where gguf-py stores d = +0 and ggml C d = -0.
+    var amax = abs(x[0]), maxValue = x[0]
+    for j in 1..<32 where amax < abs(x[j]) { amax = abs(x[j]); maxValue = x[j] }
     let d = maxValue / -8
     let id: Float = d != 0 ? 1 / d : 0
     out.storeBytes(of: f16Bits(d), as: UInt16.self)

@@ -148,7 +148,10 @@ public final class GGUFFile: Sendable {
         for t in infos {
             let (absolute, o1) = UInt64(dataOffset).addingReportingOverflow(t.relative)
             let (end, o2) = absolute.addingReportingOverflow(UInt64(t.bytes))
-            guard !o1, !o2, end <= UInt64(file.count) else {
+            guard !o1, !o2 else {
+                throw .badTensor(tensor: t.name, reason: "data offset \(t.relative) + \(t.bytes) bytes overflows", offset: t.at)
+            }
+            guard end <= UInt64(file.count) else {
                 throw .outOfBounds(tensor: t.name, offset: Int(clamping: absolute), bytes: t.bytes, fileBytes: file.count)
             }
             tensors.append(GGUFTensorInfo(name: t.name, type: t.type, shape: t.shape, offset: Int(absolute),

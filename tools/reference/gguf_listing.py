@@ -128,7 +128,8 @@ def dumps_compact(obj: Any, depth: int = 2, _level: int = 0) -> str:
     on a single line (keeps big fixture files readable and diff-friendly)."""
     pad = " " * (_level + 1)
     end = " " * _level
-    if _level >= depth or not isinstance(obj, (dict, list)) or len(obj) == 0:
+    scalar_list = isinstance(obj, list) and all(not isinstance(v, (dict, list)) for v in obj)
+    if _level >= depth or not isinstance(obj, (dict, list)) or len(obj) == 0 or scalar_list:
         return json.dumps(obj, ensure_ascii=False, allow_nan=False)
     if isinstance(obj, dict):
         items = [pad + json.dumps(k, ensure_ascii=False) + ": " + dumps_compact(v, depth, _level + 1)

@@ -430,7 +430,8 @@ def make_llama(tok) -> None:
         "Q/K weights in model.safetensors are in HF layout (rotate_half RoPE); GGUF 'llama' expects them "
         "row-permuted (see expected_tensors.json _meta)."]})
     write_json(outdir / "reference.json", ref, indent=None)
-    write_expected_tensors_llama(outdir, cfg)
+    items, kv = write_expected_tensors_llama(outdir, cfg)
+    write_reference_gguf(outdir, "llama", items, kv, ref)
 
 
 def make_gpt2(tok) -> None:
@@ -462,7 +463,8 @@ def make_gpt2(tok) -> None:
         "transformer.wte.weight is stored).",
         "HF Conv1D weights are stored (in, out) in model.safetensors."]})
     write_json(outdir / "reference.json", ref, indent=None)
-    write_expected_tensors_gpt2(outdir, cfg)
+    items, kv = write_expected_tensors_gpt2(outdir, cfg)
+    write_reference_gguf(outdir, "gpt2", items, kv, ref)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -528,12 +530,14 @@ def _expected_tables(tensors: list[tuple[str, str, np.ndarray, str, bool]]) -> d
     return out
 
 
-def write_expected_tensors_llama(outdir: Path, cfg) -> None:
+def llama_gguf_items(model_dir: Path) -> list[tuple[str, str, np.ndarray, str, bool]]:
+    """(gguf name, hf name, data in GGUF row layout, transform, force_f32) for a HF Llama dir."""
     import gguf
-    n_head, n_kv = cfg.num_attention_heads, cfg.num_key_value_heads
-    tmap = gguf.get_tensor_name_map(gguf.MODEL_ARCH.LLAMA, cfg.num_hidden_layers)
+    hp = json.loads((model_dir / "config.json").read_text())
+    n_head, n_kv = hp["num_attention_heads"], hp["num_key_value_heads"]
+    tmap = gguf.get_tensor_name_map(gguf.MODEL_ARCH.LLAMA, hp["num_hidden_layers"])
     items = []
-    for hname, data in _load_safetensors(outdir / "model.safetensors"):
+    for hname, data in _load_safetensors(model_dir / "model.safetensors"):
         transform = "none"
         if hname.endswith("q_proj.weight"):
             data, transform = llama_permute(data, n_head, n_head), f"permute(n_head={n_head})"
@@ -541,7 +545,13 @@ def write_expected_tensors_llama(outdir: Path, cfg) -> None:
             data, transform = llama_permute(data, n_head, n_kv), f"permute(n_head={n_head}, n_head_kv={n_kv})"
         gname = tmap.get_name(hname, try_suffixes=(".weight", ".bias"))
         assert gname is not None, hname
-        items.append((gname, hname, data, transform, False))
+        items.append((gname, hname, np.ascontiguousarray(data), transform, False))
+    return items
+
+
+def write_expected_tensors_llama(outdir: Path, cfg) -> None:
+    n_head, n_kv = cfg.num_attention_heads, cfg.num_key_value_heads
+    items = llama_gguf_items(outdir)
     tables = _expected_tables(items)
     tables["_meta"] = {
         "architecture": "llama",
@@ -585,13 +595,16 @@ def write_expected_tensors_llama(outdir: Path, cfg) -> None:
         },
     }
     write_json(outdir / "expected_tensors.json", tables, depth=2)
+    return items, tables["_meta"]["expected_kv"]
 
 
-def write_expected_tensors_gpt2(outdir: Path, cfg) -> None:
+def gpt2_gguf_items(model_dir: Path) -> list[tuple[str, str, np.ndarray, str, bool]]:
+    """(gguf name, hf name, data in GGUF row layout, transform, force_f32) for a HF GPT-2 dir."""
     import gguf
-    tmap = gguf.get_tensor_name_map(gguf.MODEL_ARCH.GPT2, cfg.n_layer)
+    hp = json.loads((model_dir / "config.json").read_text())
+    tmap = gguf.get_tensor_name_map(gguf.MODEL_ARCH.GPT2, hp["n_layer"])
     items = []
-    for hname, data in _load_safetensors(outdir / "model.safetensors"):
+    for hname, data in _load_safetensors(model_dir / "model.safetensors"):
         if hname.endswith((".attn.bias", ".attn.masked_bias")):
             continue  # causal-mask buffers; the converter skips them (not saved by transformers 5 anyway)
         transform = "none"
@@ -601,6 +614,11 @@ def write_expected_tensors_gpt2(outdir: Path, cfg) -> None:
         assert gname is not None, hname
         force_f32 = gname.startswith("position_embd")
         items.append((gname, hname, data, transform, force_f32))
+    return items
+
+
+def write_expected_tensors_gpt2(outdir: Path, cfg) -> None:
+    items = gpt2_gguf_items(outdir)
     tables = _expected_tables(items)
     tables["_meta"] = {
         "architecture": "gpt2",
@@ -635,6 +653,55 @@ def write_expected_tensors_gpt2(outdir: Path, cfg) -> None:
         },
     }
     write_json(outdir / "expected_tensors.json", tables, depth=2)
+    return items, tables["_meta"]["expected_kv"]
+
+
+def write_reference_gguf(outdir: Path, arch: str, items, expected_kv: dict, ref: dict) -> None:
+    """Logits of the GGUF-layout model per output type, weights dequantized (gguf.quants) and the
+    forward pass done in float64 numpy (numpy_forward.py) -- what an engine that dequantizes
+    weights exactly should reproduce for each quant type."""
+    import gguf
+    import numpy_forward as nf
+    md = {k: v for k, v in expected_kv.items() if not k.startswith("_")}
+    fwd = {"llama": nf.forward_llama, "gpt2": nf.forward_gpt2}[arch]
+    ids = ref["prompt_ids"]
+    want = np.array(ref["logits"], dtype=np.float64)
+    res = {}
+    for ot in OUT_TYPES:
+        W = {}
+        for gname, _h, data, _t, force_f32 in items:
+            qtype = _qtype_for(ot, gname, data.ndim, force_f32)
+            try:
+                q = gguf.quants.quantize(data, qtype)
+            except gguf.QuantError:
+                qtype = gguf.GGMLQuantizationType.F16
+                q = gguf.quants.quantize(data, qtype)
+            W[gname] = np.asarray(gguf.quants.dequantize(q, qtype), dtype=np.float32).reshape(data.shape)
+        logits = fwd(md, W, ids)
+        seq, margins = list(ids), []
+        for _ in range(N_NEW):
+            last = fwd(md, W, seq)[-1]
+            top = np.sort(last)[-2:]
+            margins.append(float(top[1] - top[0]))
+            seq.append(int(np.argmax(last)))
+        res[ot] = {
+            "last_logits": to_json_floats(logits[-1].astype(np.float32)),
+            "max_abs_diff_vs_hf_f32": float(f"{np.abs(logits - want).max():.4g}"),
+            "greedy_new_tokens": seq[len(ids):],
+            "greedy_min_top2_margin": round(min(margins), 6),
+        }
+    write_json(outdir / "reference_gguf.json", {
+        "_notes": [
+            "Per GGUF output type (same tensor types as expected_tensors.json): weights quantized with gguf.quants, "
+            "dequantized back to float32, forward pass in float64 numpy (tools/reference/numpy_forward.py) with "
+            "llama.cpp conventions on the prompt_ids of reference.json.",
+            "last_logits = logits at the last prompt position; greedy_new_tokens = 8 argmax steps (full recompute).",
+            "An engine that dequantizes weights exactly and computes in float32 should be within ~1e-3 of last_logits; "
+            "one that also quantizes activations (as llama.cpp's q8_0/q4 dot products do) will differ more.",
+        ],
+        "prompt_ids": ids,
+        "types": res,
+    }, depth=2)
 
 
 # ---------------------------------------------------------------------------------------------
