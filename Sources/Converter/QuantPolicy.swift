@@ -3,7 +3,7 @@
 import Quant
 
 public enum QuantPolicy {
-    /// Tensors never quantized, as llama.cpp's quantize leaves them: small, and precision-critical
+    /// Tensors kept in F32, as llama.cpp's converter and quantize keep them: small, and precision-critical
     /// (norms, MoE routers, learned position and token-type embeddings, T5's relative bias).
     static func keepsFloat(_ name: String) -> Bool {
         name.hasSuffix("_norm.weight") || name.hasSuffix("_norm.bias") || name.contains("ffn_gate_inp.weight")
@@ -14,8 +14,8 @@ public enum QuantPolicy {
     /// and a note when it differs from `requested` for a reason the user should hear about.
     public static func type(for name: String, shape: [Int], requested: GGMLType) -> (type: GGMLType, note: String?) {
         if shape.count < 2 { return (.f32, nil) }  // biases, norms: F32, as ggml's kernels expect
-        if requested.blockSize == 1 { return (requested, nil) }  // float types apply to every matrix
-        if keepsFloat(name) { return (.f32, nil) }
+        if keepsFloat(name) { return (.f32, nil) }  // at every requested type, as convert_hf_to_gguf.py does
+        if requested.blockSize == 1 { return (requested, nil) }
         if shape[0] % requested.blockSize != 0 {
             return (.f16, "\(name): row length \(shape[0]) is not a multiple of \(requested.blockSize); stored as F16")
         }

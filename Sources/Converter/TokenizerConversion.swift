@@ -109,8 +109,7 @@ public enum TokenizerConversion {
 
     static func readJSON(_ path: String) throws(ModelError) -> JSONValue? {
         do {
-            let file = try MappedFile(path: path)
-            return try JSONValue.parse(file.bytes, what: path)
+            return try JSONValue.parse(contentsOf: path)
         } catch {
             if case let .io(_, _, e) = error, e == 2 { return nil }  // ENOENT: the file is optional here
             throw .file(error)

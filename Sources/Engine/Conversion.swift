@@ -40,6 +40,17 @@ public struct HFConfig: Sendable {
 
     public func string(_ key: String) -> String? { json[key]?.string }
 
+    /// RoPE parameters: transformers 5 nests them in `rope_parameters`; 4.x has `rope_theta` and `rope_scaling`.
+    public func rope(defaultTheta: Double) throws(ModelError) -> (theta: Double, scaling: JSONValue?) {
+        if let p = json["rope_parameters"], !p.isNull {
+            guard let theta = p["rope_theta"]?.double else { throw .config(key: "rope_parameters.rope_theta", reason: "missing") }
+            let kind = p["rope_type"]?.string ?? "default"
+            return (theta, kind == "default" ? nil : p)
+        }
+        let scaling = json["rope_scaling"].flatMap { $0.isNull ? nil : $0 }
+        return (try double("rope_theta", default: defaultTheta), scaling)
+    }
+
     /// A positive integer that must be at least 1 (layer, head and size counts).
     public func count(_ key: String) throws(ModelError) -> Int {
         let n = try int(key)

@@ -45,6 +45,13 @@ public enum JSONValue: Sendable, Equatable {
         return v
     }
 
+    /// Parses the file at `path`, which names it in errors.
+    public static func parse(contentsOf path: String) throws(TensorFileError) -> JSONValue {
+        let file = try MappedFile(path: path)
+        // The mapping must outlive the parse: without this, `file` may be released right after `.bytes`.
+        return try withExtendedLifetime(file) { () throws(TensorFileError) in try parse(file.bytes, what: path) }
+    }
+
     public static func parse(_ text: String, what: String) throws(TensorFileError) -> JSONValue {
         var result = JSONValue.null, failure: TensorFileError?
         Array(text.utf8).withUnsafeBytes { b in

@@ -78,8 +78,7 @@ public struct SafetensorsModel: Sendable {
     }
 
     private init(indexPath: String) throws(TensorFileError) {
-        let indexFile = try MappedFile(path: indexPath)
-        let index = try JSONValue.parse(indexFile.bytes, what: indexPath)
+        let index = try JSONValue.parse(contentsOf: indexPath)
         guard let weightMap = index["weight_map"]?.object else {
             throw .safetensors(path: indexPath, reason: "no \"weight_map\" object")
         }

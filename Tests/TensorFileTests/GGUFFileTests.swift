@@ -11,8 +11,7 @@ let ggufFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 let pythonGGUF = ggufFixtures.appendingPathComponent("python.gguf").path
 
 func fixtureJSON(_ url: URL) throws -> JSONValue {
-    let file = try MappedFile(path: url.path)
-    return try JSONValue.parse(file.bytes, what: url.path)
+    try JSONValue.parse(contentsOf: url.path)
 }
 
 func fnv1a64(_ bytes: UnsafeRawBufferPointer) -> String {

@@ -16,12 +16,16 @@ Sections (all under Tests/Fixtures/):
                would derive from this tokenizer).
   llama-tiny/  LlamaForCausalLM, random weights, float32 safetensors + config + tokenizer files,
                reference.json (prompt ids, logits at every position, greedy continuation),
-               expected_tensors.json (GGUF tensor data hashes per output type, llama.cpp conventions).
+               expected_tensors.json (GGUF tensor data hashes per output type, llama.cpp conventions;
+               "_meta" documents the rules and the expected hyper-parameter KV pairs),
+               reference_gguf.json (per output type: logits of the quantized-then-dequantized
+               weights, numpy float64 forward pass, greedy continuation).
   gpt2-tiny/   GPT2LMHeadModel, same layout as llama-tiny.
   quant/       bit-exactness cases for the block quantizers (raw f32 in, gguf.quants bytes out,
-               dequantized f32), listed in cases.txt.
-  gguf/        python.gguf (GGUFWriter: every KV value type + tiny tensors) and python.json
-               (its listing as gguf.GGUFReader reports it; same shape as check_gguf.py output).
+               dequantized f32), listed in cases.txt; summary.json has sizes and hashes.
+  gguf/        python.gguf (GGUFWriter: every KV value type + tiny tensors), python.json
+               (its listing as gguf.GGUFReader reports it; exactly what check_gguf.py prints for it)
+               and python_hashes.json (FNV-1a 64 of each tensor's data).
 
 No network access is needed: nothing is downloaded, all weights are random with fixed seeds.
 Re-running reproduces the same bytes with the pinned versions in requirements.txt (torch CPU,
@@ -718,7 +722,6 @@ def quant_cases() -> dict[str, np.ndarray]:
     c["const_pos_64"] = np.full(64, 3.3, f32)                       # max == min (q4_1 d = 0)
     c["const_neg_32"] = np.full(32, -0.7, f32)
     # Q8_0: d = amax/127; with amax = 127*2^k, d is exact and id = 1/d is exact, so x*id lands on k+0.5 exactly
-    k = np.arange(32, dtype=f32)
     ties_q8 = np.concatenate([
         np.array([127.0] + [((i % 126) - 63 + 0.5) for i in range(31)], f32),              # d = 1
         np.array([-31.75] + [((i % 120) - 60 + 0.5) * 0.25 for i in range(31)], f32),      # d = 0.25, max negative

@@ -42,6 +42,7 @@ public enum Llama {
         }
         guard headDim % 2 == 0 else { throw .config(key: "head_dim", reason: "\(headDim) is odd; RoPE rotates pairs") }
 
+        let rope = try c.rope(defaultTheta: 10000)
         var metadata: [(key: String, value: GGUFValue)] = [
             (MetadataKey.vocabSize(a), .uint32(UInt32(vocab))),
             (MetadataKey.contextLength(a), .uint32(UInt32(try c.int("max_position_embeddings", default: 2048)))),
@@ -52,13 +53,13 @@ public enum Llama {
             (MetadataKey.headCount(a), .uint32(UInt32(heads))),
             (MetadataKey.headCountKV(a), .uint32(UInt32(kvHeads))),
             (MetadataKey.layerNormRMSEpsilon(a), .float32(Float(try c.double("rms_norm_eps", default: 1e-6)))),
-            (MetadataKey.ropeFreqBase(a), .float32(Float(try c.double("rope_theta", default: 10000)))),
+            (MetadataKey.ropeFreqBase(a), .float32(Float(rope.theta))),
         ]
         if explicitHeadDim {
             metadata.append((MetadataKey.keyLength(a), .uint32(UInt32(headDim))))
             metadata.append((MetadataKey.valueLength(a), .uint32(UInt32(headDim))))
         }
-        if let scaling = c.json["rope_scaling"], !scaling.isNull {
+        if let scaling = rope.scaling {
             let kind = scaling["rope_type"]?.string ?? scaling["type"]?.string ?? "?"
             guard kind == "linear", let factor = scaling["factor"]?.double else {
                 throw .unsupported("rope_scaling type '\(kind)'")
