@@ -279,3 +279,18 @@ public func jsonQuoted(_ s: String) -> String {
 /// JSON cannot spell, become null.
 public func jsonNumber(_ x: Float) -> String { x.isFinite ? "\(x)" : "null" }
 public func jsonNumber(_ x: Double) -> String { x.isFinite ? "\(x)" : "null" }
+
+extension JSONValue: CustomStringConvertible {
+    /// Compact JSON text, for error messages.
+    public var description: String {
+        switch self {
+        case .null: "null"
+        case let .bool(b): b ? "true" : "false"
+        case let .int(i): "\(i)"
+        case let .double(d): jsonNumber(d)
+        case let .string(s): jsonQuoted(s)
+        case let .array(a): "[" + a.map(\.description).joined(separator: ",") + "]"
+        case let .object(o): "{" + o.entries.map { jsonQuoted($0.key) + ":" + $0.value.description }.joined(separator: ",") + "}"
+        }
+    }
+}

@@ -28,7 +28,7 @@ func matches(_ v: GGUFValue, _ j: JSONValue) -> Bool {
     case let .float64(d): return j.double.map { $0.bitPattern == d.bitPattern || $0 == d } ?? false
     case let .bool(b): return j.bool == b
     case let .string(s): return j.string == s
-    case let .uint64(u): return "\(j)" == "int(\(u))" || j.double == Double(u)
+    case let .uint64(u): return j.double == Double(u)  // 2^64-1 parses as a double
     case let .array(a):
         guard let items = j.array, items.count == a.count else { return false }
         switch a {
