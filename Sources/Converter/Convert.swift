@@ -83,11 +83,11 @@ public enum Converter {
                 }
             }, rawBytes: nil, release: release))
         }
-        var metadata = source.metadata.filter {
-            $0.key != MetadataKey.fileType && $0.key != MetadataKey.quantizationVersion
+        // Keys keep their order; the file type is updated in place (appended when missing), as llama.cpp's quantize does.
+        var metadata = source.metadata
+        for (key, value) in generalKeys(options.type) {
+            if let i = metadata.firstIndex(where: { $0.key == key }) { metadata[i].value = value } else { metadata.append((key, value)) }
         }
-        let insertAt = (metadata.firstIndex { $0.key == MetadataKey.architecture } ?? -1) + 1
-        metadata.insert(contentsOf: generalKeys(options.type), at: insertAt)
         try write(pending, metadata: metadata, output: output, options: options, report: &report)
         return report
     }
