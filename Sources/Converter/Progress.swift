@@ -9,6 +9,8 @@ import Glibc
 final class Progress {
     let total: Int, count: Int, quiet: Bool
     let start = monotonicSeconds()
+    /// On a terminal the line is rewritten in place; in a log every tensor gets its own line.
+    let terminal = isatty(2) == 1
     var done = 0
 
     init(total: Int, count: Int, quiet: Bool) {
@@ -26,12 +28,14 @@ final class Progress {
         let eta = done > 0 ? elapsed * Double(total - done) / Double(done) : 0
         let width = String(count).count
         let index = String(i + 1), pad = String(repeating: " ", count: max(0, width - index.count))
-        printErr("[\(pad)\(index)/\(count)] \(plan.name) \(plan.type.name) \(plan.shape) \(formatBytes(done))/\(formatBytes(total)) "
-            + "\(Int(100 * Double(done) / Double(total)))% elapsed \(formatSeconds(elapsed)) eta \(formatSeconds(eta))")
+        let line = "[\(pad)\(index)/\(count)] \(plan.name) \(plan.type.name) \(plan.shape) \(formatBytes(done))/\(formatBytes(total)) "
+            + "\(Int(100 * Double(done) / Double(total)))% elapsed \(formatSeconds(elapsed)) eta \(formatSeconds(eta))"
+        if terminal { writeErr("\r\u{1b}[K" + line) } else { printErr(line) }
     }
 
     func finish(output: String, bytes: Int) {
         guard !quiet else { return }
+        if terminal { writeErr("\n") }
         printErr("wrote \(output): \(count) tensors, \(formatBytes(bytes)) in \(formatSeconds(monotonicSeconds() - start))")
     }
 }
@@ -51,7 +55,9 @@ func formatBytes(_ n: Int) -> String {
 
 func formatSeconds(_ s: Double) -> String { "\((s * 10).rounded() / 10)s" }
 
-public func printErr(_ s: String) {
-    var line = s + "\n"
-    line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+public func printErr(_ s: String) { writeErr(s + "\n") }
+
+func writeErr(_ s: String) {
+    var s = s
+    s.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
 }

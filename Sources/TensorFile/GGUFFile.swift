@@ -50,7 +50,12 @@ public final class GGUFFile: Sendable {
     public var path: String { file.path }
 
     public convenience init(path: String) throws(TensorFileError) {
-        try self.init(file: MappedFile(path: path))
+        let file = try MappedFile(path: path)  // its errors name the path already
+        do {
+            try self.init(file: file)
+        } catch {
+            throw .inFile(path, error.description)
+        }
     }
 
     public init(file: MappedFile) throws(TensorFileError) {

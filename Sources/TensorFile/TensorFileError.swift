@@ -2,6 +2,8 @@
 
 public enum TensorFileError: Error, CustomStringConvertible, Equatable {
     case io(path: String, operation: String, errno: Int32)
+    /// Another error's description, with the file it was found in.
+    case inFile(String, String)
     case truncated(what: String, offset: Int, needed: Int)
     case badMagic(found: UInt32)
     case unsupportedVersion(UInt32)
@@ -27,6 +29,7 @@ public enum TensorFileError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case let .io(path, op, e): "\(path): \(op) failed: \(errnoText(e))"
+        case let .inFile(path, reason): "\(path): \(reason)"
         case let .truncated(w, at, n): "\(w) at byte \(at): needs \(n) bytes past the end of the file"
         case let .badMagic(m): "not a GGUF file: magic 0x\(String(m, radix: 16)) at byte 0, expected 0x46554747 ('GGUF')"
         case let .unsupportedVersion(v): "GGUF version \(v) at byte 4 is not supported (2 and 3 are)"

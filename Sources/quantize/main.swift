@@ -10,7 +10,8 @@ import Glibc
 let usage = "usage: quantize INPUT OUTPUT [--type f32|f16|bf16|q8_0|q4_0|q4_1] [--threads N] [--quiet]"
 
 func fail(_ message: String) -> Never {
-    printErr("error: \(message)")
+    // On a terminal, replace any progress line rather than append to it.
+    printErr((isatty(2) == 1 ? "\r\u{1b}[K" : "") + "error: \(message)")
     exit(1)
 }
 

@@ -130,7 +130,7 @@ func writeTemporary(_ bytes: [UInt8], name: String) throws -> String {
 @Test(arguments: hostileFiles)
 func readerRejectsHostileFile(_ h: Hostile) throws {
     let path = try writeTemporary(h.bytes, name: h.name + ".gguf")
-    #expect(throws: h.expected) { _ = try GGUFFile(path: path) }
+    #expect(throws: TensorFileError.inFile(path, h.expected.description)) { _ = try GGUFFile(path: path) }
 }
 
 /// The built `swiftlet` executable, next to the test bundle.

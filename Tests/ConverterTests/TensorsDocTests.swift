@@ -1,0 +1,39 @@
+// formats/TENSORS.md must say what quantize writes: every tensor of a converted fixture is in its
+// architecture's table, and every row of the table is written (unless the row says it is conditional).
+
+import Foundation
+import Testing
+import TensorFile
+
+/// The first-column tensor names of each `## arch — …` section; names from rows marked "when" are optional.
+func documentedTensors() throws -> [String: (names: Set<String>, optional: Set<String>)] {
+    let text = try String(contentsOf: fixtures.appendingPathComponent("../../formats/TENSORS.md"), encoding: .utf8)
+    var sections: [String: (names: Set<String>, optional: Set<String>)] = [:]
+    var arch: String?
+    for line in text.split(separator: "\n") {
+        if line.hasPrefix("## ") {
+            arch = line.dropFirst(3).split(separator: " ").first.map(String.init)
+            continue
+        }
+        guard let a = arch, line.hasPrefix("| `") else { continue }
+        let cells = line.split(separator: "|", omittingEmptySubsequences: false)
+        let names = cells[1].split(separator: "`").enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
+        let optional = cells.count > 2 && cells[2].contains("when")
+        for n in names {
+            if optional { sections[a, default: ([], [])].optional.insert(n) } else { sections[a, default: ([], [])].names.insert(n) }
+        }
+    }
+    return sections
+}
+
+@Test(arguments: ["llama-tiny", "gpt2-tiny"])
+func tensorsDocMatchesConversion(_ model: String) throws {
+    let out = try temporaryDirectory("doc-\(model)").appendingPathComponent("out.gguf").path
+    _ = try convert(fixtures.appendingPathComponent(model).path, to: out, .f32)
+    let f = try GGUFFile(path: out)
+    let arch = try f.architecture(), sections = try documentedTensors()
+    let doc = try #require(sections[arch], "no section for \(arch)")
+    let written = Set(f.tensors.map { $0.name.replacing(/^blk\.\d+\./, with: "blk.N.") })
+    #expect(written.subtracting(doc.names.union(doc.optional)).isEmpty, "undocumented: \(written.subtracting(doc.names))")
+    #expect(doc.names.subtracting(written).isEmpty, "documented but not written: \(doc.names.subtracting(written))")
+}
