@@ -134,7 +134,7 @@ public enum TokenizerConversion {
         func byteLevel(_ v: JSONValue, regex: Bool) -> Bool {
             v["type"]?.string == "ByteLevel" && (v["use_regex"]?.bool ?? true) == regex
         }
-        if let pre, byteLevel(pre, regex: true) { return "gpt2" }
+        if let pre, byteLevel(pre, regex: true) { return "gpt-2" }
         if let parts = pre?["pretokenizers"]?.array, pre?["type"]?.string == "Sequence" {
             if parts.count == 2, parts[0]["type"]?.string == "Digits", parts[0]["individual_digits"]?.bool == true,
                byteLevel(parts[1], regex: true) {
@@ -145,7 +145,7 @@ public enum TokenizerConversion {
                 return "llama-bpe"
             }
         }
-        throw .unsupported("pre-tokenizer \(pre.map { "\($0)" } ?? "null") in \(path) (known: gpt2, smollm, llama-bpe)")
+        throw .unsupported("pre-tokenizer \(pre.map { "\($0)" } ?? "null") in \(path) (known: gpt-2, smollm, llama-bpe)")
     }
 
     /// Whether the tokenizer adds BOS/EOS: tokenizer_config.json's add_bos_token/add_eos_token, else what
