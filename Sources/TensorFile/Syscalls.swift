@@ -22,7 +22,8 @@ public final class MappedFile: @unchecked Sendable {  // immutable after init: s
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw .io(path: path, operation: "stat", errno: errno) }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw .io(path: path, operation: "open (not a regular file)", errno: EINVAL) }
+        guard (st.st_mode & S_IFMT) != S_IFDIR else { throw .io(path: path, operation: "map", errno: EISDIR) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw .io(path: path, operation: "map (not a regular file)", errno: EINVAL) }
         count = Int(st.st_size)
         if count == 0 {
             base = nil
