@@ -27,7 +27,7 @@ while let a = rest.popFirst() {
     case "--quiet", "-q":
         options.quiet = true
     case "--type", "--threads", "-t":
-        guard let v = rest.popFirst() else { fail("\(a) needs a value\n\(usage)") }
+        guard let v = rest.popFirst() else { fail("\(a) needs a value") }
         if a == "--type" {
             guard let t = GGMLType(name: v), t.isComputable else { fail("--type '\(v)': expected f32, f16, bf16, q8_0, q4_0 or q4_1") }
             options.type = t
@@ -36,11 +36,11 @@ while let a = rest.popFirst() {
             options.threads = n
         }
     default:
-        if a.hasPrefix("-"), a.count > 1 { fail("unknown option '\(a)'\n\(usage)") }
+        if a.hasPrefix("-"), a.count > 1 { fail("unknown option '\(a)' (see quantize --help)") }
         positionals.append(a)
     }
 }
-guard positionals.count == 2 else { fail("expected INPUT and OUTPUT\n\(usage)") }
+guard positionals.count == 2 else { fail("expected INPUT and OUTPUT, got \(positionals.count) arguments; \(usage)") }
 
 do {
     _ = try Converter.run(input: positionals[0], output: positionals[1], options: options)

@@ -17,8 +17,8 @@ do {
     case "-h", "--help", "help":
         writeOut(usage + "\n")
         status = 0
-    case "": throw CLIError("no command\n" + usage)
-    case let other: throw CLIError("unknown command '\(other)'\n" + usage)
+    case "": throw CLIError("no command (commands: inspect; see swiftlet --help)")
+    case let other: throw CLIError("unknown command '\(other)' (commands: inspect; see swiftlet --help)")
     }
 } catch {
     writeErr("error: \(error)")
