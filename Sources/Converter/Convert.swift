@@ -118,11 +118,19 @@ public enum Converter {
         }
         let names = Set(model.names)
         let conversion: HFConversion
-        let tokenizer: [(key: String, value: GGUFValue)]
+        let tokenizer: [(key: String, value: GGUFValue)], sentence: [(key: String, value: GGUFValue)]
         do throws(ModelError) {
             conversion = try Architecture.conversion(config: config, tensorNames: names)
             let vocab = conversion.metadata.first { $0.key == MetadataKey.vocabSize(conversion.architecture) }?.value.integer
-            tokenizer = try TokenizerConversion.metadata(directory: directory, config: config, vocabSize: vocab ?? 0)
+            // A SentencePiece model wins where llama.cpp's converter prefers it; CTRL has its own files.
+            if let m = try SentencePieceVocab.metadata(directory: directory, config: config, vocabSize: vocab ?? 0) {
+                tokenizer = m
+            } else if let m = try CTRLVocab.metadata(directory: directory, config: config, vocabSize: vocab ?? 0) {
+                tokenizer = m
+            } else {
+                tokenizer = try TokenizerConversion.metadata(directory: directory, config: config, vocabSize: vocab ?? 0)
+            }
+            sentence = try SentenceTransformers.metadata(directory: directory, architecture: conversion.architecture)
         } catch { throw .model(error) }
 
         // Every Hugging Face tensor is either converted or known to be unneeded: nothing is dropped silently.
@@ -164,6 +172,7 @@ public enum Converter {
         ]
         metadata += generalKeys(options.type)
         metadata += conversion.metadata
+        metadata += sentence
         metadata += tokenizer
         try write(pending, metadata: metadata, output: output, options: options, report: &report)
         return report
@@ -183,10 +192,13 @@ public enum Converter {
     /// Applies `transform` to source tensors of PyTorch shape `shape`.
     static func transform(_ parts: [[Float]], shape: [Int], _ transform: TensorTransform) -> [Float] {
         switch transform {
-        case .none:
+        case .none, .reshape:
             return parts[0]
         case .stack:
             return Array(parts.joined())
+        case let .dropRows(n):
+            let x = parts[0]
+            return Array(x[(n * x.count / shape[0])...])
         case let .permuteRows(heads):
             let x = parts[0], rows = shape[0], cols = x.count / rows, headDim = rows / heads, half = headDim / 2
             var y = [Float](repeating: 0, count: x.count)
@@ -200,7 +212,7 @@ public enum Converter {
             }
             return y
         case .transpose:
-            let x = parts[0], rows = shape[0], cols = shape[1]
+            let x = parts[0], rows = shape[0], cols = x.count / rows
             var y = [Float](repeating: 0, count: x.count)
             for r in 0..<rows {
                 for c in 0..<cols { y[c * rows + r] = x[r * cols + c] }

@@ -1,51 +1,65 @@
 // Hugging Face tokenizer files (tokenizer.json, tokenizer_config.json, config.json) → GGUF tokenizer
 // metadata, the way llama.cpp's convert_hf_to_gguf.py writes it (get_vocab_base, SpecialVocab), so a
-// file needs no side files at run time. Byte-level BPE for now; other kinds come with their models.
+// file needs no side files at run time. Each kind of tokenizer.json model has its own file (+BPE, +WordPiece,
+// +Unigram); here are the parts they share: reading, dispatch, the vocabulary by id, special tokens.
 
 import Engine
 import TensorFile
 
 public enum TokenizerConversion {
+    /// The files a tokenizer is read from.
+    struct Files {
+        let path: String          // tokenizer.json, for messages
+        let tokenizer: JSONValue  // tokenizer.json
+        let model: JSONValue      // its "model"
+    }
+
     /// Metadata for the tokenizer in `directory`, padded to `vocabSize` entries as llama.cpp pads.
     public static func metadata(directory: String, config: HFConfig, vocabSize: Int) throws(ModelError) -> [(key: String, value: GGUFValue)] {
-        let tokenizerPath = directory + "/tokenizer.json"
-        guard let tokenizer = try readJSON(tokenizerPath) else {
-            throw .tokenizer("\(tokenizerPath) not found (needed to write the vocabulary into the GGUF)")
+        let path = directory + "/tokenizer.json"
+        guard let tokenizer = try readJSON(path) else {
+            throw .tokenizer("\(path) not found (needed to write the vocabulary into the GGUF)")
         }
-        let tokenizerConfig = try readJSON(directory + "/tokenizer_config.json") ?? .object(JSONObject())
         guard let model = tokenizer["model"], let kind = model["type"]?.string else {
-            throw .tokenizer("\(tokenizerPath): no model.type")
+            throw .tokenizer("\(path): no model.type")
         }
-        guard kind == "BPE", model["byte_fallback"]?.bool != true, isByteLevel(tokenizer) else {
-            throw .unsupported("tokenizer kind '\(kind)' in \(tokenizerPath) (byte-level BPE is supported so far)")
+        let f = Files(path: path, tokenizer: tokenizer, model: model)
+        let vocabulary: [(key: String, value: GGUFValue)]
+        switch kind {
+        case "BPE": vocabulary = try bpe(f, vocabSize: vocabSize)
+        case "WordPiece": vocabulary = try wordPiece(f, vocabSize: vocabSize)
+        case "Unigram": vocabulary = try unigram(f, vocabSize: vocabSize)
+        default: throw .unsupported("tokenizer kind '\(kind)' in \(path) (known: BPE, WordPiece, Unigram)")
         }
+        return vocabulary + (try SpecialVocab(directory: directory, config: config, count: vocabSize)).metadata
+    }
 
-        // Vocabulary: model.vocab plus added_tokens, by id; ids nobody names become [PADi] (UNUSED).
-        guard let vocab = model["vocab"]?.object else { throw .tokenizer("\(tokenizerPath): model.vocab is not an object") }
+    static func readJSON(_ path: String) throws(ModelError) -> JSONValue? {
+        do {
+            return try JSONValue.parse(contentsOf: path)
+        } catch {
+            if case let .io(_, _, e) = error, e == 2 { return nil }  // ENOENT: the file is optional here
+            throw .file(error)
+        }
+    }
+
+    /// model.vocab (token → id) with added_tokens, by id and typed as llama.cpp's get_vocab_base types them:
+    /// added tokens CONTROL when special (or special-looking), else USER_DEFINED; ids nobody names `[PADi]`, UNUSED.
+    static func vocabulary(_ f: Files, vocabSize: Int) throws(ModelError) -> (tokens: [String], types: [Int32]) {
+        guard let vocab = f.model["vocab"]?.object else { throw .tokenizer("\(f.path): model.vocab is not an object") }
         var byID: [Int: String] = [:]
         for (token, id) in vocab.entries {
-            guard let i = id.int, i >= 0 else { throw .tokenizer("\(tokenizerPath): vocab entry '\(token)' has id \(id)") }
-            guard byID[i] == nil else { throw .tokenizer("\(tokenizerPath): id \(i) is given to '\(byID[i]!)' and '\(token)'") }
+            guard let i = id.int, i >= 0 else { throw .tokenizer("\(f.path): vocab entry '\(token)' has id \(id)") }
+            guard byID[i] == nil else { throw .tokenizer("\(f.path): id \(i) is given to '\(byID[i]!)' and '\(token)'") }
             byID[i] = token
         }
-        var added: [Int: (content: String, special: Bool)] = [:]
-        var addedByContent: [String: Int] = [:]
-        for entry in tokenizer["added_tokens"]?.array ?? [] {
-            guard let i = entry["id"]?.int, i >= 0, let content = entry["content"]?.string else {
-                throw .tokenizer("\(tokenizerPath): added_tokens entry without id or content")
-            }
-            added[i] = (content, entry["special"]?.bool ?? false)
-            addedByContent[content] = i
-            byID[i] = content
-        }
-        let count = max(vocabSize, (byID.keys.max() ?? -1) + 1)
-        guard count == vocabSize else {
-            throw .tokenizer("token id \(count - 1) is outside the model's vocab_size \(vocabSize)")
-        }
+        let added = try addedTokens(f)
+        for (i, a) in added { byID[i] = a.content }
+        try checkCount(byID.keys.max(), vocabSize)
         var tokens: [String] = [], types: [Int32] = []
-        tokens.reserveCapacity(count)
-        types.reserveCapacity(count)
-        for i in 0..<count {
+        tokens.reserveCapacity(vocabSize)
+        types.reserveCapacity(vocabSize)
+        for i in 0..<vocabSize {
             guard let token = byID[i] else {
                 tokens.append("[PAD\(i)]")
                 types.append(TokenType.unused.rawValue)
@@ -58,108 +72,26 @@ public enum TokenizerConversion {
                 types.append(TokenType.normal.rawValue)
             }
         }
-
-        var merges: [String] = []
-        for (n, m) in (model["merges"]?.array ?? []).enumerated() {
-            if let s = m.string {
-                merges.append(s)
-            } else if let pair = m.array, pair.count == 2, let a = pair[0].string, let b = pair[1].string {
-                merges.append(a + " " + b)
-            } else {
-                throw .tokenizer("\(tokenizerPath): merge #\(n) is neither \"a b\" nor [a, b]")
-            }
-        }
-
-        var out: [(key: String, value: GGUFValue)] = [
-            (MetadataKey.tokenizerModel, .string("gpt2")),
-            (MetadataKey.tokenizerPre, .string(try preTokenizerName(tokenizer["pre_tokenizer"], path: tokenizerPath))),
-            (MetadataKey.tokens, .array(.string(tokens))),
-            (MetadataKey.tokenTypes, .array(.int32(types))),
-            (MetadataKey.merges, .array(.string(merges))),
-        ]
-
-        // Special ids as llama.cpp's SpecialVocab finds them: tokenizer_config.json's *_token by content,
-        // then config.json's *_token_id.
-        func specialID(_ kind: String) -> Int? {
-            let entry = tokenizerConfig["\(kind)_token"]
-            if let content = entry?.string ?? entry?["content"]?.string {
-                if let i = addedByContent[content] ?? vocab[content]?.int { return i }
-            }
-            return config.json["\(kind)_token_id"]?.int
-        }
-        let keys: [(String, String)] = [
-            ("bos", MetadataKey.bosTokenID), ("eos", MetadataKey.eosTokenID), ("unk", MetadataKey.unknownTokenID),
-            ("sep", MetadataKey.separatorTokenID), ("pad", MetadataKey.paddingTokenID), ("mask", MetadataKey.maskTokenID),
-        ]
-        var bos: Int?
-        for (kind, key) in keys {
-            guard let i = specialID(kind) else { continue }
-            guard i >= 0, i < count else { throw .tokenizer("\(kind) token id \(i) is outside the vocabulary (\(count))") }
-            if kind == "bos" { bos = i }
-            out.append((key, .uint32(UInt32(i))))
-        }
-        let (addBOS, addEOS) = addFlags(tokenizer: tokenizer, tokenizerConfig: tokenizerConfig, bos: bos)
-        out.append((MetadataKey.addBOS, .bool(addBOS)))
-        out.append((MetadataKey.addEOS, .bool(addEOS)))
-        if let template = tokenizerConfig["chat_template"]?.string {
-            out.append((MetadataKey.chatTemplate, .string(template)))
-        }
-        return out
+        return (tokens, types)
     }
 
-    static func readJSON(_ path: String) throws(ModelError) -> JSONValue? {
-        do {
-            return try JSONValue.parse(contentsOf: path)
-        } catch {
-            if case let .io(_, _, e) = error, e == 2 { return nil }  // ENOENT: the file is optional here
-            throw .file(error)
-        }
-    }
-
-    static func isByteLevel(_ tokenizer: JSONValue) -> Bool {
-        func has(_ v: JSONValue?) -> Bool {
-            guard let v else { return false }
-            if v["type"]?.string == "ByteLevel" { return true }
-            return (v["pretokenizers"]?.array ?? v["decoders"]?.array ?? []).contains { $0["type"]?.string == "ByteLevel" }
-        }
-        return has(tokenizer["pre_tokenizer"]) || has(tokenizer["decoder"])
-    }
-
-    /// The GPT-2 split regex, and Llama 3's, as tokenizer.json spells them.
-    static let llama3Pattern = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
-
-    /// llama.cpp names pre-tokenizers (`tokenizer.ggml.pre`) by hashing a tokenization; we recognise
-    /// the same ones from their tokenizer.json structure, and refuse what we cannot name.
-    static func preTokenizerName(_ pre: JSONValue?, path: String) throws(ModelError) -> String {
-        func byteLevel(_ v: JSONValue, regex: Bool) -> Bool {
-            v["type"]?.string == "ByteLevel" && (v["use_regex"]?.bool ?? true) == regex
-        }
-        if let pre, byteLevel(pre, regex: true) { return "gpt-2" }
-        if let parts = pre?["pretokenizers"]?.array, pre?["type"]?.string == "Sequence" {
-            if parts.count == 2, parts[0]["type"]?.string == "Digits", parts[0]["individual_digits"]?.bool == true,
-               byteLevel(parts[1], regex: true) {
-                return "smollm"
+    /// tokenizer.json's added_tokens by id.
+    static func addedTokens(_ f: Files) throws(ModelError) -> [Int: (content: String, special: Bool)] {
+        var added: [Int: (content: String, special: Bool)] = [:]
+        for entry in f.tokenizer["added_tokens"]?.array ?? [] {
+            guard let i = entry["id"]?.int, i >= 0, let content = entry["content"]?.string else {
+                throw .tokenizer("\(f.path): added_tokens entry without id or content")
             }
-            if parts.count == 2, parts[0]["type"]?.string == "Split", parts[0]["pattern"]?["Regex"]?.string == llama3Pattern,
-               byteLevel(parts[1], regex: false) {
-                return "llama-bpe"
-            }
+            added[i] = (content, entry["special"]?.bool ?? false)
         }
-        throw .unsupported("pre-tokenizer \(pre.map { "\($0)" } ?? "null") in \(path) (known: gpt-2, smollm, llama-bpe)")
+        return added
     }
 
-    /// Whether the tokenizer adds BOS/EOS: tokenizer_config.json's add_bos_token/add_eos_token, else what
-    /// the post-processor template puts around a single sequence.
-    static func addFlags(tokenizer: JSONValue, tokenizerConfig: JSONValue, bos: Int?) -> (Bool, Bool) {
-        var addBOS = false, addEOS = false
-        if let single = tokenizer["post_processor"]?["single"]?.array {
-            let sequenceAt = single.firstIndex { $0["Sequence"] != nil } ?? 0
-            addBOS = single.prefix(sequenceAt).contains { $0["SpecialToken"] != nil }
-            addEOS = single.suffix(from: sequenceAt).contains { $0["SpecialToken"] != nil }
+    /// Every token id must fit the model's embedding table.
+    static func checkCount(_ maxID: Int?, _ vocabSize: Int) throws(ModelError) {
+        if let maxID, maxID >= vocabSize {
+            throw .tokenizer("token id \(maxID) is outside the model's vocab_size \(vocabSize)")
         }
-        if let b = tokenizerConfig["add_bos_token"]?.bool { addBOS = b }
-        if let e = tokenizerConfig["add_eos_token"]?.bool { addEOS = e }
-        return (addBOS && bos != nil, addEOS)
     }
 
     /// llama.cpp's does_token_look_special: added tokens that act as control tokens though not marked special.

@@ -65,8 +65,13 @@ public enum TensorTransform: Sendable, Equatable {
     /// llama.cpp's Q/K permutation: within each of `heads` heads, rows (half, i) become (i, half),
     /// turning Hugging Face's rotate-half RoPE pairing into ggml's adjacent-pair pairing.
     case permuteRows(heads: Int)
-    /// A (rows, cols) source becomes (cols, rows): GPT-2's Conv1D stores weights as (in, out).
+    /// A (rows, cols…) source becomes (cols…, rows), the trailing dimensions flattened into one: GPT-2's Conv1D
+    /// stores weights as (in, out), XLNet's projections as (in, heads, head_dim).
     case transpose
+    /// The source's values unchanged under another GGUF shape (ne order) of the same element count.
+    case reshape([Int])
+    /// The first `n` rows are left out: RoBERTa's position table starts at padding_idx + 1, llama.cpp's at 0.
+    case dropRows(Int)
     /// Several sources of one shape, stacked along a new outermost dimension (MoE experts).
     case stack
 }
@@ -93,7 +98,9 @@ public struct TensorSource: Sendable {
     public var ggufShape: [Int] {
         switch transform {
         case .none, .permuteRows: Array(sourceShape.reversed())
-        case .transpose: sourceShape
+        case .transpose: [sourceShape[0], sourceShape.dropFirst().reduce(1, *)]
+        case let .reshape(shape): shape
+        case let .dropRows(n): Array(sourceShape.dropFirst().reversed()) + [sourceShape[0] - n]
         case .stack: Array(sourceShape.reversed()) + [sources.count]
         }
     }

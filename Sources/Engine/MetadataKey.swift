@@ -28,6 +28,21 @@ public enum MetadataKey {
     public static func ropeScalingFactor(_ a: String) -> String { "\(a).rope.scaling.factor" }
     public static func expertCount(_ a: String) -> String { "\(a).expert_count" }
     public static func expertUsedCount(_ a: String) -> String { "\(a).expert_used_count" }
+    public static func causalAttention(_ a: String) -> String { "\(a).attention.causal" }
+    public static func poolingType(_ a: String) -> String { "\(a).pooling_type" }
+    public static func hiddenActivation(_ a: String) -> String { "\(a).hidden_activation" }
+    public static func classifierOutputLabels(_ a: String) -> String { "\(a).classifier.output_labels" }
+    // Swiftlet's own (formats/FORMAT.md): XLNet's memory and relative-position facts.
+    public static func memoryLength(_ a: String) -> String { "\(a).memory_length" }
+    public static func clampLength(_ a: String) -> String { "\(a).attention.clamp_length" }
+    public static func sameLength(_ a: String) -> String { "\(a).attention.same_length" }
+    // Swiftlet's own (formats/TENSORS-encoders.md): encoder heads, ALBERT's shared layers, sentence-transformers.
+    public static func classifierActivation(_ a: String) -> String { "\(a).classifier.activation" }
+    public static func tokenEmbeddingLength(_ a: String) -> String { "\(a).token_embedding_length" }
+    public static func layerGroupCount(_ a: String) -> String { "\(a).layer_group_count" }
+    public static func innerGroupCount(_ a: String) -> String { "\(a).inner_group_count" }
+    public static func sentenceMaxSeqLength(_ a: String) -> String { "\(a).sentence_transformers.max_seq_length" }
+    public static func sentenceNormalize(_ a: String) -> String { "\(a).sentence_transformers.normalize" }
 
     public static let tokenizerModel = "tokenizer.ggml.model"
     public static let tokenizerPre = "tokenizer.ggml.pre"
@@ -43,7 +58,25 @@ public enum MetadataKey {
     public static let maskTokenID = "tokenizer.ggml.mask_token_id"
     public static let addBOS = "tokenizer.ggml.add_bos_token"
     public static let addEOS = "tokenizer.ggml.add_eos_token"
+    public static let addSEP = "tokenizer.ggml.add_sep_token"
     public static let addSpacePrefix = "tokenizer.ggml.add_space_prefix"
+    public static let removeExtraWhitespaces = "tokenizer.ggml.remove_extra_whitespaces"
+    public static let precompiledCharsmap = "tokenizer.ggml.precompiled_charsmap"
+    public static let eotTokenID = "tokenizer.ggml.eot_token_id"
+    public static let eomTokenID = "tokenizer.ggml.eom_token_id"
+    public static let normalizerLowercase = "tokenizer.ggml.normalizer.lowercase"
+    public static let normalizerStripAccents = "tokenizer.ggml.normalizer.strip_accents"
+    public static let tokenTypeCount = "tokenizer.ggml.token_type_count"
+    // Swiftlet's own (formats/FORMAT.md): what llama.cpp's tokenizer keys cannot say about XLNet's encoding.
+    public static let clsTokenID = "tokenizer.swiftlet.cls_token_id"
+    public static let appendTokenIDs = "tokenizer.swiftlet.append_token_ids"
+    public static let paddingSide = "tokenizer.swiftlet.padding_side"
+    // Swiftlet's own (formats/TENSORS-encoders.md): the WordPiece and Unigram normalizer steps llama.cpp's keys omit.
+    public static let normalizerCleanText = "tokenizer.swiftlet.normalizer.clean_text"
+    public static let normalizerHandleChineseChars = "tokenizer.swiftlet.normalizer.handle_chinese_chars"
+    public static let normalizerUnicodeForm = "tokenizer.swiftlet.normalizer.unicode_form"
+    public static let normalizerReplacements = "tokenizer.swiftlet.normalizer.replacements"
+    public static let wordPieceMaxInputChars = "tokenizer.swiftlet.wordpiece.max_input_chars_per_word"
     public static let chatTemplate = "tokenizer.chat_template"
 }
 

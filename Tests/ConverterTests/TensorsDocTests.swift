@@ -26,7 +26,7 @@ func documentedTensors() throws -> [String: (names: Set<String>, optional: Set<S
     return sections
 }
 
-@Test(arguments: ["llama-tiny", "gpt2-tiny"])
+@Test(arguments: ["llama-tiny", "gpt2-tiny", "mixtral-tiny", "mistral-tiny", "ctrl-tiny", "xlnet-tiny"])
 func tensorsDocMatchesConversion(_ model: String) throws {
     let out = try temporaryDirectory("doc-\(model)").appendingPathComponent("out.gguf").path
     _ = try convert(fixtures.appendingPathComponent(model).path, to: out, .f32)

@@ -26,6 +26,16 @@ Sections (all under Tests/Fixtures/):
   gguf/        python.gguf (GGUFWriter: every KV value type + tiny tensors), python.json
                (its listing as gguf.GGUFReader reports it; exactly what check_gguf.py prints for it)
                and python_hashes.json (FNV-1a 64 of each tensor's data).
+  encoders (encoder_fixtures.py has the details): each directory holds the HF files, reference.json,
+               expected_tensors.json and gguf_vocab.json (tokenizer.* metadata as llama.cpp writes it).
+    bert-tiny/          BertForPreTraining (MLM + NSP), WordPiece tokenizer      --only bert
+    bert-seqcls-tiny/   BertForSequenceClassification (labels), one shared body  --only bert
+    bert-tokcls-tiny/   BertForTokenClassification (labels)                      --only bert
+    bert-qa-tiny/       BertForQuestionAnswering                                 --only bert
+    bert-st-tiny/       BertModel in a sentence-transformers directory           --only bert
+    roberta-tiny/       RobertaForMaskedLM, byte-level BPE                       --only roberta
+    distilbert-tiny/    DistilBertForMaskedLM, WordPiece                         --only distilbert
+    albert-tiny/        AlbertForPreTraining (MLM + SOP), SentencePiece Unigram  --only albert
 
 No network access is needed: nothing is downloaded, all weights are random with fixed seeds.
 Re-running reproduces the same bytes with the pinned versions in requirements.txt (torch CPU,
@@ -878,8 +888,9 @@ def make_gguf() -> None:
 # ---------------------------------------------------------------------------------------------
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--only", default="tokenizer,llama,gpt2,quant,gguf",
-                    help="comma list of sections: tokenizer,llama,gpt2,quant,gguf (models need tokenizer)")
+    ap.add_argument("--only", default="tokenizer,llama,gpt2,quant,gguf,bert,roberta,distilbert,albert",
+                    help="comma list of sections: tokenizer,llama,gpt2,quant,gguf,bert,roberta,distilbert,albert "
+                         "(llama and gpt2 need tokenizer)")
     args = ap.parse_args()
     only = set(args.only.split(","))
 
@@ -905,6 +916,12 @@ def main() -> None:
     if "gguf" in only:
         print("gguf")
         make_gguf()
+    import encoder_fixtures as enc
+    for family in ("bert", "roberta", "distilbert", "albert"):
+        if family in only:
+            print(family)
+            torch.manual_seed(0)
+            getattr(enc, f"make_{family}")(FIX, corpus_lines())
     print("done")
 
 

@@ -1,4 +1,5 @@
-// Llama-family decoder (Llama 2/3, SmolLM2, Mistral): weight names and Hugging Face conversion.
+// Llama-family decoder (Llama 2/3, SmolLM2, Mistral; Mixtral's experts when config.json has num_local_experts):
+// weight names and Hugging Face conversion.
 // Follows transformers' modeling_llama.py; names and keys are llama.cpp's "llama"
 // (convert_hf_to_gguf.py LlamaModel, src/llama-arch.cpp). The forward pass comes with issue 4.
 
@@ -19,13 +20,18 @@ public enum LlamaWeights {
         public static func ffnGate(_ l: Int) -> String { "blk.\(l).ffn_gate.weight" }
         public static func ffnUp(_ l: Int) -> String { "blk.\(l).ffn_up.weight" }
         public static func ffnDown(_ l: Int) -> String { "blk.\(l).ffn_down.weight" }
+        public static func ffnGateInp(_ l: Int) -> String { "blk.\(l).ffn_gate_inp.weight" }  // MoE router
+        public static func ffnGateExps(_ l: Int) -> String { "blk.\(l).ffn_gate_exps.weight" }
+        public static func ffnUpExps(_ l: Int) -> String { "blk.\(l).ffn_up_exps.weight" }
+        public static func ffnDownExps(_ l: Int) -> String { "blk.\(l).ffn_down_exps.weight" }
     }
 }
 
 public enum Llama {
     static let architecture = "llama"
 
-    /// Hugging Face LlamaForCausalLM / MistralForCausalLM → GGUF "llama".
+    /// Hugging Face LlamaForCausalLM / MistralForCausalLM / MixtralForCausalLM → GGUF "llama", as llama.cpp's
+    /// LlamaModel converts all three.
     @Sendable static func conversion(_ c: HFConfig, _ names: Set<String>) throws(ModelError) -> HFConversion {
         let a = architecture
         let dim = try c.count("hidden_size"), layers = try c.count("num_hidden_layers")
@@ -41,6 +47,13 @@ public enum Llama {
             throw .config(key: "num_key_value_heads", reason: "\(kvHeads) does not divide num_attention_heads \(heads)")
         }
         guard headDim % 2 == 0 else { throw .config(key: "head_dim", reason: "\(headDim) is odd; RoPE rotates pairs") }
+        // Mixtral: a router picks `used` of `experts` SwiGLU experts per token.
+        let experts = try c.int("num_local_experts", default: 0)
+        guard experts >= 0 else { throw .config(key: "num_local_experts", reason: "\(experts) is negative") }
+        let used = experts > 0 ? try c.count("num_experts_per_tok") : 0
+        guard used <= experts else {
+            throw .config(key: "num_experts_per_tok", reason: "\(used) is more than num_local_experts \(experts)")
+        }
 
         let rope = try c.rope(defaultTheta: 10000)
         var metadata: [(key: String, value: GGUFValue)] = [
@@ -67,6 +80,12 @@ public enum Llama {
             metadata.append((MetadataKey.ropeScalingType(a), .string("linear")))
             metadata.append((MetadataKey.ropeScalingFactor(a), .float32(Float(factor))))
         }
+        if experts > 0 {
+            metadata.append((MetadataKey.expertCount(a), .uint32(UInt32(experts))))
+            metadata.append((MetadataKey.expertUsedCount(a), .uint32(UInt32(used))))
+        }
+        // llama.cpp's converter drops Mistral's window (its "llama" graph attends to everything); Swiftlet keeps
+        // it under llama.cpp's key, which llama.cpp ignores for "llama", so transformers' outputs can be matched.
         if c.has("sliding_window") {
             metadata.append((MetadataKey.slidingWindow(a), .uint32(UInt32(try c.count("sliding_window")))))
         }
@@ -90,9 +109,19 @@ public enum Llama {
                 t.append(TensorSource(N.attnOutput(l, "bias"), from: p + "self_attn.o_proj.bias", shape: [dim]))
             }
             t.append(TensorSource(N.ffnNorm(l), from: p + "post_attention_layernorm.weight", shape: [dim]))
-            t.append(TensorSource(N.ffnGate(l), from: p + "mlp.gate_proj.weight", shape: [ff, dim]))
-            t.append(TensorSource(N.ffnUp(l), from: p + "mlp.up_proj.weight", shape: [ff, dim]))
-            t.append(TensorSource(N.ffnDown(l), from: p + "mlp.down_proj.weight", shape: [dim, ff]))
+            if experts > 0 {
+                // Experts stack into one 3-D tensor each, expert e at index e: w1 is the gate, w3 up, w2 down.
+                let m = p + "block_sparse_moe."
+                func stacked(_ w: String) -> [String] { (0..<experts).map { "\(m)experts.\($0).\(w).weight" } }
+                t.append(TensorSource(N.ffnGateInp(l), from: m + "gate.weight", shape: [experts, dim]))
+                t.append(TensorSource(N.ffnGateExps(l), from: stacked("w1"), shape: [ff, dim], .stack))
+                t.append(TensorSource(N.ffnUpExps(l), from: stacked("w3"), shape: [ff, dim], .stack))
+                t.append(TensorSource(N.ffnDownExps(l), from: stacked("w2"), shape: [dim, ff], .stack))
+            } else {
+                t.append(TensorSource(N.ffnGate(l), from: p + "mlp.gate_proj.weight", shape: [ff, dim]))
+                t.append(TensorSource(N.ffnUp(l), from: p + "mlp.up_proj.weight", shape: [ff, dim]))
+                t.append(TensorSource(N.ffnDown(l), from: p + "mlp.down_proj.weight", shape: [dim, ff]))
+            }
         }
         t.append(TensorSource(N.outputNorm, from: "model.norm.weight", shape: [dim]))
         // Tied models have no lm_head (or one equal to the embedding); llama.cpp then reads token_embd.

@@ -1,0 +1,84 @@
+// CTRL decoder (Salesforce CTRL): weight names and Hugging Face conversion.
+// Follows transformers' modeling_ctrl.py. llama.cpp has no CTRL, so the names and keys of "ctrl" are
+// Swiftlet's, in llama.cpp's vocabulary (formats/TENSORS.md). The forward pass comes with issue 4.
+
+import Quant
+import TensorFile
+
+public enum CTRLWeights {
+    public enum Name {  // the only place these strings are spelled
+        public static let embedding = "token_embd.weight"
+        public static func outputNorm(_ part: String) -> String { "output_norm.\(part)" }
+        public static func output(_ part: String) -> String { "output.\(part)" }
+        public static func attnNorm(_ l: Int, _ part: String) -> String { "blk.\(l).attn_norm.\(part)" }
+        public static func attnQ(_ l: Int, _ part: String) -> String { "blk.\(l).attn_q.\(part)" }
+        public static func attnK(_ l: Int, _ part: String) -> String { "blk.\(l).attn_k.\(part)" }
+        public static func attnV(_ l: Int, _ part: String) -> String { "blk.\(l).attn_v.\(part)" }
+        public static func attnOutput(_ l: Int, _ part: String) -> String { "blk.\(l).attn_output.\(part)" }
+        public static func ffnNorm(_ l: Int, _ part: String) -> String { "blk.\(l).ffn_norm.\(part)" }
+        public static func ffnUp(_ l: Int, _ part: String) -> String { "blk.\(l).ffn_up.\(part)" }
+        public static func ffnDown(_ l: Int, _ part: String) -> String { "blk.\(l).ffn_down.\(part)" }
+    }
+}
+
+public enum CTRL {
+    static let architecture = "ctrl"
+
+    /// Hugging Face CTRLLMHeadModel → GGUF "ctrl". Pre-LayerNorm blocks with ReLU FFNs; positions are sinusoids
+    /// computed at load, and the embedding is scaled by √n_embd at run time, so neither is stored.
+    @Sendable static func conversion(_ c: HFConfig, _ names: Set<String>) throws(ModelError) -> HFConversion {
+        let a = architecture
+        let dim = try c.count("n_embd"), layers = try c.count("n_layer"), heads = try c.count("n_head")
+        let vocab = try c.count("vocab_size"), positions = try c.count("n_positions"), ff = try c.count("dff")
+        guard dim % heads == 0 else { throw .config(key: "n_head", reason: "\(heads) does not divide n_embd \(dim)") }
+        guard dim % 2 == 0 else { throw .config(key: "n_embd", reason: "\(dim) is odd; the sinusoids come in sin/cos halves") }
+        // Block norms are built with ε = 1e-6 whatever the config says; only the final norm reads
+        // layer_norm_epsilon. One key holds both, so it must be 1e-6.
+        let eps = try c.double("layer_norm_epsilon", default: 1e-6)
+        guard eps == 1e-6 else { throw .unsupported("CTRL layer_norm_epsilon \(eps) (block norms always use 1e-6)") }
+
+        let metadata: [(key: String, value: GGUFValue)] = [
+            (MetadataKey.vocabSize(a), .uint32(UInt32(vocab))),
+            (MetadataKey.contextLength(a), .uint32(UInt32(positions))),
+            (MetadataKey.embeddingLength(a), .uint32(UInt32(dim))),
+            (MetadataKey.blockCount(a), .uint32(UInt32(layers))),
+            (MetadataKey.feedForwardLength(a), .uint32(UInt32(ff))),
+            (MetadataKey.headCount(a), .uint32(UInt32(heads))),
+            (MetadataKey.layerNormEpsilon(a), .float32(Float(eps))),
+        ]
+        typealias N = CTRLWeights.Name
+        var t: [TensorSource] = [TensorSource(N.embedding, from: "transformer.w.weight", shape: [vocab, dim])]
+        for l in 0..<layers {
+            let h = "transformer.h.\(l).", attn = h + "multi_head_attention."
+            t += [
+                TensorSource(N.attnNorm(l, "weight"), from: h + "layernorm1.weight", shape: [dim]),
+                TensorSource(N.attnNorm(l, "bias"), from: h + "layernorm1.bias", shape: [dim]),
+                TensorSource(N.attnQ(l, "weight"), from: attn + "Wq.weight", shape: [dim, dim]),
+                TensorSource(N.attnQ(l, "bias"), from: attn + "Wq.bias", shape: [dim]),
+                TensorSource(N.attnK(l, "weight"), from: attn + "Wk.weight", shape: [dim, dim]),
+                TensorSource(N.attnK(l, "bias"), from: attn + "Wk.bias", shape: [dim]),
+                TensorSource(N.attnV(l, "weight"), from: attn + "Wv.weight", shape: [dim, dim]),
+                TensorSource(N.attnV(l, "bias"), from: attn + "Wv.bias", shape: [dim]),
+                TensorSource(N.attnOutput(l, "weight"), from: attn + "dense.weight", shape: [dim, dim]),
+                TensorSource(N.attnOutput(l, "bias"), from: attn + "dense.bias", shape: [dim]),
+                TensorSource(N.ffnNorm(l, "weight"), from: h + "layernorm2.weight", shape: [dim]),
+                TensorSource(N.ffnNorm(l, "bias"), from: h + "layernorm2.bias", shape: [dim]),
+                TensorSource(N.ffnUp(l, "weight"), from: h + "ffn.0.weight", shape: [ff, dim]),
+                TensorSource(N.ffnUp(l, "bias"), from: h + "ffn.0.bias", shape: [ff]),
+                TensorSource(N.ffnDown(l, "weight"), from: h + "ffn.2.weight", shape: [dim, ff]),
+                TensorSource(N.ffnDown(l, "bias"), from: h + "ffn.2.bias", shape: [dim]),
+            ]
+        }
+        t.append(TensorSource(N.outputNorm("weight"), from: "transformer.layernorm.weight", shape: [dim]))
+        t.append(TensorSource(N.outputNorm("bias"), from: "transformer.layernorm.bias", shape: [dim]))
+        // The head's matrix is token_embd (tied, not written); its bias is CTRL's own.
+        let tied = try c.bool("tie_word_embeddings", default: true)
+        if !tied {
+            t.append(TensorSource(N.output("weight"), from: "lm_head.weight", shape: [vocab, dim]))
+        }
+        t.append(TensorSource(N.output("bias"), from: "lm_head.bias", shape: [vocab]))
+        return HFConversion(architecture: a, metadata: metadata, tensors: t) { name in
+            tied && name == "lm_head.weight"
+        }
+    }
+}
