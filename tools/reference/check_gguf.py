@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import json
+
+import numpy as np
 import sys
 from pathlib import Path
 
@@ -109,6 +111,18 @@ def compare(listing: dict, other_path: str) -> int:
     mine = dict(listing)
     if "metadata_types" not in other:
         mine.pop("metadata_types", None)
+    # Extra top-level facts `swiftlet inspect --json` adds are not in gguf-py's listing.
+    for extra in ("version", "alignment", "data_offset"):
+        if extra not in mine:
+            other.pop(extra, None)
+    # A FLOAT32 value may be printed at float32's shortest precision ("1e-05"): compare it as a float32.
+    types = listing.get("metadata_types", {})
+    for key, t in types.items():
+        theirs = other.get("metadata", {}).get(key)
+        if isinstance(theirs, float) and (t == "FLOAT32" or t == "ARRAY[FLOAT32]"):
+            other["metadata"][key] = float(np.float32(theirs))
+        elif isinstance(theirs, list) and t == "ARRAY[FLOAT32]":
+            other["metadata"][key] = [float(np.float32(x)) if isinstance(x, float) else x for x in theirs]
     out: list[str] = []
     _diff(mine, other, "$", out)
     for line in out:
