@@ -123,7 +123,9 @@ public enum Converter {
             conversion = try Architecture.conversion(config: config, tensorNames: names)
             let vocab = conversion.metadata.first { $0.key == MetadataKey.vocabSize(conversion.architecture) }?.value.integer
             // A SentencePiece model wins where llama.cpp's converter prefers it; CTRL has its own files.
-            if let m = try SentencePieceVocab.metadata(directory: directory, config: config, vocabSize: vocab ?? 0) {
+            if let m = try Seq2SeqVocab.metadata(directory: directory, config: config, vocabSize: vocab ?? 0) {
+                tokenizer = m  // T5, BART, Marian: vocabulary and generation defaults
+            } else if let m = try SentencePieceVocab.metadata(directory: directory, config: config, vocabSize: vocab ?? 0) {
                 tokenizer = m
             } else if let m = try CTRLVocab.metadata(directory: directory, config: config, vocabSize: vocab ?? 0) {
                 tokenizer = m

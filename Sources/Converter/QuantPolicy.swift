@@ -4,11 +4,11 @@ import Quant
 
 public enum QuantPolicy {
     /// Tensors kept in F32, as llama.cpp's converter and quantize keep them: small, and precision-critical
-    /// (norms, MoE routers, learned position and token-type embeddings, T5's relative bias, XLNet's segment
-    /// embeddings, which are token_types' per-layer counterpart).
+    /// (norms, MoE routers, learned position and token-type embeddings, BART's enc./dec. positions among them,
+    /// T5's relative bias, XLNet's segment embeddings, which are token_types' per-layer counterpart).
     static func keepsFloat(_ name: String) -> Bool {
         name.hasSuffix("_norm.weight") || name.hasSuffix("_norm.bias") || name.contains("ffn_gate_inp.weight")
-            || name.hasPrefix("position_embd.") || name.hasPrefix("token_types.") || name.contains("attn_rel_b.weight")
+            || name.contains("position_embd.") || name.hasPrefix("token_types.") || name.contains("attn_rel_b.weight")
             || name.contains("attn_seg_embd.weight")
     }
 

@@ -36,11 +36,9 @@ public enum Architecture {
         "AlbertForSequenceClassification": ALBERT.conversion,
         "AlbertForTokenClassification": ALBERT.conversion,
         "AlbertForQuestionAnswering": ALBERT.conversion,
-    ]
-
-    /// Families later issues add; named so the error says "not yet" rather than "unknown".
-    static let planned: Set<String> = [
-        "T5ForConditionalGeneration", "BartForConditionalGeneration", "MarianMTModel",
+        "T5ForConditionalGeneration": T5.conversion,
+        "BartForConditionalGeneration": BART.conversion,
+        "MarianMTModel": BART.marianConversion,
     ]
 
     static var knownNames: String { huggingFace.keys.sorted().joined(separator: ", ") }
@@ -52,7 +50,6 @@ public enum Architecture {
             throw .config(key: "architectures", reason: "missing: cannot tell which model this is")
         }
         if let plan = huggingFace[name] { return try plan(config, tensorNames) }
-        if planned.contains(name) { throw .unsupported("architecture '\(name)' (not yet implemented in quantize)") }
         throw .unknownArchitecture(name)
     }
 }

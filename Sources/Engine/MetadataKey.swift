@@ -43,6 +43,26 @@ public enum MetadataKey {
     public static func innerGroupCount(_ a: String) -> String { "\(a).inner_group_count" }
     public static func sentenceMaxSeqLength(_ a: String) -> String { "\(a).sentence_transformers.max_seq_length" }
     public static func sentenceNormalize(_ a: String) -> String { "\(a).sentence_transformers.normalize" }
+    // llama.cpp's encoder-decoder keys (T5), and its scale keys used with their llama.cpp meaning.
+    public static func decoderBlockCount(_ a: String) -> String { "\(a).decoder_block_count" }
+    public static func decoderStartTokenID(_ a: String) -> String { "\(a).decoder_start_token_id" }
+    public static func relativeBucketsCount(_ a: String) -> String { "\(a).attention.relative_buckets_count" }
+    public static func logitScale(_ a: String) -> String { "\(a).logit_scale" }
+    public static func embeddingScale(_ a: String) -> String { "\(a).embedding_scale" }
+    // Swiftlet's own (formats/TENSORS-seq2seq.md): what T5, BART and Marian need beyond llama.cpp's keys.
+    public static func relativeMaxDistance(_ a: String) -> String { "\(a).attention.relative_max_distance" }
+    public static func decoderFeedForwardLength(_ a: String) -> String { "\(a).decoder_feed_forward_length" }
+    public static func decoderHeadCount(_ a: String) -> String { "\(a).attention.decoder_head_count" }
+    public static func normalizeBefore(_ a: String) -> String { "\(a).normalize_before" }
+    public static func forcedBOSTokenID(_ a: String) -> String { "\(a).generation.forced_bos_token_id" }
+    public static func forcedEOSTokenID(_ a: String) -> String { "\(a).generation.forced_eos_token_id" }
+    public static func suppressTokenIDs(_ a: String) -> String { "\(a).generation.suppress_token_ids" }
+    public static func beamCount(_ a: String) -> String { "\(a).generation.num_beams" }
+    public static func maxLength(_ a: String) -> String { "\(a).generation.max_length" }
+    public static func minLength(_ a: String) -> String { "\(a).generation.min_length" }
+    public static func noRepeatNGramSize(_ a: String) -> String { "\(a).generation.no_repeat_ngram_size" }
+    public static func lengthPenalty(_ a: String) -> String { "\(a).generation.length_penalty" }
+    public static func earlyStopping(_ a: String) -> String { "\(a).generation.early_stopping" }
 
     public static let tokenizerModel = "tokenizer.ggml.model"
     public static let tokenizerPre = "tokenizer.ggml.pre"
@@ -77,6 +97,14 @@ public enum MetadataKey {
     public static let normalizerUnicodeForm = "tokenizer.swiftlet.normalizer.unicode_form"
     public static let normalizerReplacements = "tokenizer.swiftlet.normalizer.replacements"
     public static let wordPieceMaxInputChars = "tokenizer.swiftlet.wordpiece.max_input_chars_per_word"
+    // Swiftlet's own (formats/TENSORS-seq2seq.md): Marian's source SentencePiece model, which splits source text
+    // into the pieces that tokenizer.ggml.tokens (vocab.json) gives ids.
+    public static let sourceTokens = "tokenizer.swiftlet.source.tokens"
+    public static let sourceScores = "tokenizer.swiftlet.source.scores"
+    public static let sourceTokenTypes = "tokenizer.swiftlet.source.token_type"
+    public static let sourceAddSpacePrefix = "tokenizer.swiftlet.source.add_space_prefix"
+    public static let sourceRemoveExtraWhitespaces = "tokenizer.swiftlet.source.remove_extra_whitespaces"
+    public static let sourcePrecompiledCharsmap = "tokenizer.swiftlet.source.precompiled_charsmap"
     public static let chatTemplate = "tokenizer.chat_template"
 }
 

@@ -194,11 +194,6 @@ func expectConversionError(_ dir: URL, containing text: String) throws {
                               containing: "unknown architecture 'FrobnicatorForCausalLM'")
 }
 
-@Test func plannedArchitectureSaysNotYet() throws {
-    try expectConversionError(try llamaCopy("planned") { $0["architectures"] = ["T5ForConditionalGeneration"] },
-                              containing: "'T5ForConditionalGeneration' (not yet implemented in quantize)")
-}
-
 @Test func configAndTensorShapesMustAgree() throws {
     try expectConversionError(try llamaCopy("shape") { $0["intermediate_size"] = 192 },
                               containing: "tensor 'model.layers.0.mlp.gate_proj.weight': shape [160, 96], expected [192, 96]")

@@ -1,5 +1,5 @@
-// formats/TENSORS.md must say what quantize writes: every tensor of a converted fixture is in its
-// architecture's table, and every row of the table is written (unless the row says it is conditional).
+// formats/TENSORS.md and TENSORS-seq2seq.md must say what quantize writes: every tensor of a converted fixture is in
+// its architecture's table, and every row of the table is written (unless the row says it is conditional).
 
 import Foundation
 import Testing
@@ -7,7 +7,10 @@ import TensorFile
 
 /// The first-column tensor names of each `## arch — …` section; names from rows marked "when" are optional.
 func documentedTensors() throws -> [String: (names: Set<String>, optional: Set<String>)] {
-    let text = try String(contentsOf: fixtures.appendingPathComponent("../../formats/TENSORS.md"), encoding: .utf8)
+    var text = ""
+    for doc in ["TENSORS.md", "TENSORS-seq2seq.md"] {
+        text += try String(contentsOf: fixtures.appendingPathComponent("../../formats/\(doc)"), encoding: .utf8) + "\n"
+    }
     var sections: [String: (names: Set<String>, optional: Set<String>)] = [:]
     var arch: String?
     for line in text.split(separator: "\n") {
@@ -26,14 +29,15 @@ func documentedTensors() throws -> [String: (names: Set<String>, optional: Set<S
     return sections
 }
 
-@Test(arguments: ["llama-tiny", "gpt2-tiny", "mixtral-tiny", "mistral-tiny", "ctrl-tiny", "xlnet-tiny"])
+@Test(arguments: ["llama-tiny", "gpt2-tiny", "mixtral-tiny", "mistral-tiny", "ctrl-tiny", "xlnet-tiny",
+                  "t5-tiny", "flan-t5-tiny", "bart-tiny", "marian-tiny"])
 func tensorsDocMatchesConversion(_ model: String) throws {
     let out = try temporaryDirectory("doc-\(model)").appendingPathComponent("out.gguf").path
     _ = try convert(fixtures.appendingPathComponent(model).path, to: out, .f32)
     let f = try GGUFFile(path: out)
     let arch = try f.architecture(), sections = try documentedTensors()
     let doc = try #require(sections[arch], "no section for \(arch)")
-    let written = Set(f.tensors.map { $0.name.replacing(/^blk\.\d+\./, with: "blk.N.") })
+    let written = Set(f.tensors.map { $0.name.replacing(/(^|\.)blk\.\d+\./) { "\($0.output.1)blk.N." } })
     #expect(written.subtracting(doc.names.union(doc.optional)).isEmpty, "undocumented: \(written.subtracting(doc.names))")
     #expect(doc.names.subtracting(written).isEmpty, "documented but not written: \(doc.names.subtracting(written))")
 }
