@@ -42,12 +42,13 @@ struct ModelType: CustomStringConvertible, Sendable {
     var description: String { "\(model) \(type.name)" }
 }
 
-let conversions = ["llama-tiny", "gpt2-tiny"].flatMap { m in
+/// Every fixture at every type: decoders, encoders and encoder-decoders alike.
+let conversions = (["llama-tiny", "gpt2-tiny"] + decoderFixtures + encoderFixtures + seq2seqFixtures).flatMap { m in
     [GGMLType.f32, .f16, .q8_0, .q4_0, .q4_1].map { ModelType(model: m, type: $0) }
 }
 
 @Test(arguments: conversions)
-func tensorsAreByteIdenticalToLlamaCppConversion(_ c: ModelType) throws {
+func tensorsAreByteIdenticalToReferenceConversion(_ c: ModelType) throws {
     let out = try temporaryDirectory("\(c.model)-\(c.type.name)").appendingPathComponent("out.gguf").path
     _ = try convert(fixtures.appendingPathComponent(c.model).path, to: out, c.type)
     let f = try GGUFFile(path: out)
