@@ -1,6 +1,6 @@
-// quantize's converter against llama.cpp's conventions: tiny Llama and GPT-2 Hugging Face directories
-// become GGUF files whose tensors are byte-identical to convert_hf_to_gguf.py + gguf.quants
-// (hashes in Tests/Fixtures/*/expected_tensors.json, made by tools/reference/make_fixtures.py).
+// quantize's converter against llama.cpp's conventions: every tiny Hugging Face fixture becomes GGUF files whose
+// tensors are byte-identical to convert_hf_to_gguf.py's conventions + gguf.quants (hashes in
+// Tests/Fixtures/*/expected_tensors.json, made by tools/reference/); Llama and GPT-2 metadata, tokenizer, errors.
 
 import Converter
 import Engine

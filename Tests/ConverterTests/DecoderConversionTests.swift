@@ -1,5 +1,5 @@
-// quantize on the decoder fixtures (Mixtral, Mistral, CTRL, XLNet): tensors byte-identical to
-// convert_hf_to_gguf.py + gguf.quants (Swiftlet's names for ctrl and xlnet), hyper-parameter keys as config.json
+// quantize on the decoder fixtures (Mixtral, Mistral, CTRL, XLNet; their tensor bytes are checked in
+// ConverterTests.swift, Swiftlet's names for ctrl and xlnet): hyper-parameter keys as config.json
 // says, and tokenizer keys as llama.cpp writes them (expectations from tools/reference/make_decoder_fixtures.py,
 // which also checks mixtral-tiny and mistral-tiny against llama.cpp's own converter).
 

@@ -1,6 +1,6 @@
 // quantize on the encoder family (BERT with pre-training, classification, NER and QA heads, a sentence-transformers
-// BertModel, RoBERTa, DistilBERT, ALBERT): tensors byte-identical to tools/reference/encoder_fixtures.py's
-// expectations (llama.cpp's conventions), metadata and tokenizers as formats/TENSORS-encoders.md says, and the
+// BertModel, RoBERTa, DistilBERT, ALBERT; their tensor bytes are checked in ConverterTests.swift against
+// tools/reference/encoder_fixtures.py's expectations): metadata and tokenizers as formats/TENSORS-encoders.md says, and the
 // errors a broken directory gets.
 
 import Converter

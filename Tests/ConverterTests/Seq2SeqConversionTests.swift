@@ -1,5 +1,5 @@
-// quantize on the encoder-decoder fixtures (T5, FLAN-T5, BART, Marian): tensors byte-identical to
-// convert_hf_to_gguf.py + gguf.quants (Swiftlet's names for bart and marian), hyper-parameter and generation keys as
+// quantize on the encoder-decoder fixtures (T5, FLAN-T5, BART, Marian; their tensor bytes are checked in
+// ConverterTests.swift, Swiftlet's names for bart and marian): hyper-parameter and generation keys as
 // config.json and generation_config.json say, and tokenizer keys as formats/TENSORS-seq2seq.md defines them
 // (expectations from tools/reference/make_seq2seq_fixtures.py, which also checks flan-t5-tiny against llama.cpp's
 // own converter).
