@@ -36,12 +36,17 @@ public enum ConvertError: Error, CustomStringConvertible {
     }
 }
 
-/// One tensor to write: where it goes and how to get its float values (nil: copy `rawBytes` as stored).
+/// One tensor to write and where its values come from: stored bytes copied as they are, a GGUF tensor
+/// re-quantized row by row, or float values computed from Hugging Face sources.
 struct PendingTensor {
+    enum Source {
+        case raw(UnsafeRawBufferPointer)
+        case requantize(TensorView)
+        case values(() throws(ConvertError) -> [Float])
+    }
     let plan: GGUFTensorPlan
     let sourceBytes: Int
-    let values: (() throws(ConvertError) -> [Float])?
-    let rawBytes: UnsafeRawBufferPointer?
+    let source: Source
     let release: () -> Void
 }
 
@@ -70,18 +75,13 @@ public enum Converter {
             let plan = GGUFTensorPlan(name: info.name, type: type, shape: info.shape)
             let release = { source.file.dropPages(info.offset..<info.offset + info.byteCount) }
             if type == info.type {
-                pending.append(PendingTensor(plan: plan, sourceBytes: info.byteCount, values: nil, rawBytes: view.bytes, release: release))
+                pending.append(PendingTensor(plan: plan, sourceBytes: info.byteCount, source: .raw(view.bytes), release: release))
                 continue
             }
             guard info.type.isComputable else {
                 throw .input("\(path): tensor '\(info.name)' is \(info.type.name), which Swiftlet cannot dequantize to re-quantize as \(type.name)")
             }
-            pending.append(PendingTensor(plan: plan, sourceBytes: info.byteCount, values: { () throws(ConvertError) -> [Float] in
-                [Float](unsafeUninitializedCapacity: info.elementCount) { buf, n in
-                    dequantizeRow(view.data, count: info.elementCount, as: info.type, into: buf.baseAddress!)
-                    n = info.elementCount
-                }
-            }, rawBytes: nil, release: release))
+            pending.append(PendingTensor(plan: plan, sourceBytes: info.byteCount, source: .requantize(view), release: release))
         }
         // Keys keep their order; the file type is updated in place (appended when missing), as llama.cpp's quantize does.
         var metadata = source.metadata
@@ -156,13 +156,13 @@ public enum Converter {
             if let note { report.notes.append(note) }
             let plan = GGUFTensorPlan(name: t.name, type: type, shape: shape)
             let bytes = sources.reduce(0) { $0 + $1.byteCount }
-            pending.append(PendingTensor(plan: plan, sourceBytes: bytes, values: { () throws(ConvertError) -> [Float] in
+            pending.append(PendingTensor(plan: plan, sourceBytes: bytes, source: .values { () throws(ConvertError) -> [Float] in
                 var parts: [[Float]] = []
                 for s in sources {
                     do throws(TensorFileError) { parts.append(try s.floats()) } catch { throw .file(error) }
                 }
                 return transform(parts, shape: t.sourceShape, t.transform)
-            }, rawBytes: nil, release: {
+            }, release: {
                 for s in sources { s.file.dropPages(s.offset..<s.offset + s.byteCount) }
             }))
         }
@@ -233,15 +233,15 @@ public enum Converter {
         do { writer = try GGUFWriter(path: output, metadata: metadata, tensors: pending.map(\.plan)) } catch { throw .file(error) }
         for (i, t) in pending.enumerated() {
             do {
-                if let raw = t.rawBytes {
-                    try writer.writeTensor(raw)
-                } else if let values = t.values {
-                    let x = try values()
-                    if let bad = x.firstIndex(where: { !$0.isFinite }) {
-                        throw ConvertError.input("tensor '\(t.plan.name)': element \(bad) is \(x[bad]); refusing to write a non-finite weight")
-                    }
-                    let bytes = quantize(x, rowLength: t.plan.shape[0], as: t.plan.type, threads: options.threads)
+                switch t.source {
+                case let .raw(bytes):
                     try writer.writeTensor(bytes)
+                case let .requantize(view):
+                    try writer.writeTensor(try requantize(view, as: t.plan.type, threads: options.threads))
+                case let .values(values):
+                    let x = try values()
+                    if let bad = x.firstIndex(where: { !$0.isFinite }) { throw nonFinite(t.plan.name, bad, x[bad]) }
+                    try writer.writeTensor(quantize(x, rowLength: t.plan.shape[0], as: t.plan.type, threads: options.threads))
                 }
             } catch let e as ConvertError {
                 throw e
@@ -257,6 +257,43 @@ public enum Converter {
         report.tensors = pending.count
         report.outputBytes = writer.bytesWritten
         progress.finish(output: output, bytes: writer.bytesWritten)
+    }
+
+    static func nonFinite(_ tensor: String, _ index: Int, _ value: Float) -> ConvertError {
+        .input("tensor '\(tensor)': element \(index) is \(value); refusing to write a non-finite weight")
+    }
+
+    /// Re-quantizes a GGUF tensor row by row on `threads` threads: only one row of floats per thread exists at a
+    /// time, so memory is the output tensor, not a float copy of the input.
+    static func requantize(_ view: TensorView, as type: GGMLType, threads: Int) throws(ConvertError) -> [UInt8] {
+        let rows = view.rowCount, rowLength = view.rowLength, rowBytes = type.byteCount(elements: rowLength)!
+        let workers = max(1, min(threads, rows))
+        var firstBad = [Int](repeating: Int.max, count: workers)  // per worker: the first non-finite element
+        let out = [UInt8](unsafeUninitializedCapacity: rows * rowBytes) { out, n in
+            firstBad.withUnsafeMutableBufferPointer { bad in
+                // Each worker writes its own rows and its own slot of `bad`: the shared pointers are safe to send.
+                nonisolated(unsafe) let dst = UnsafeMutableRawPointer(out.baseAddress!), bad = bad.baseAddress!
+                DispatchQueue.concurrentPerform(iterations: workers) { w in
+                    let row = UnsafeMutablePointer<Float>.allocate(capacity: rowLength)
+                    defer { row.deallocate() }
+                    for r in stride(from: w * rows / workers, to: (w + 1) * rows / workers, by: 1) {
+                        dequantizeRow(view.row(r), count: rowLength, as: view.type, into: row)
+                        if let c = (0..<rowLength).first(where: { !row[$0].isFinite }) {
+                            bad[w] = r * rowLength + c
+                            return
+                        }
+                        quantizeRow(row, count: rowLength, as: type, into: dst + r * rowBytes)
+                    }
+                }
+            }
+            n = rows * rowBytes
+        }
+        if let bad = firstBad.min(), bad != Int.max {
+            var row = [Float](repeating: 0, count: rowLength)
+            row.withUnsafeMutableBufferPointer { dequantizeRow(view.row(bad / rowLength), count: rowLength, as: view.type, into: $0.baseAddress!) }
+            throw nonFinite(view.info.name, bad, row[bad % rowLength])
+        }
+        return out
     }
 
     /// Quantizes whole rows of `x` on `threads` threads.

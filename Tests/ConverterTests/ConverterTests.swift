@@ -231,3 +231,21 @@ func expectConversionError(_ dir: URL, containing text: String) throws {
     try FileManager.default.removeItem(at: dir.appendingPathComponent("tokenizer.json"))
     try expectConversionError(dir, containing: "tokenizer.json not found")
 }
+
+@Test func requantizingANonFiniteGGUFWeightIsRefused() throws {
+    let dir = try temporaryDirectory("gguf-nan")
+    let input = dir.appendingPathComponent("in.gguf").path, output = dir.appendingPathComponent("out.gguf").path
+    var values = [Float](repeating: 0.5, count: 64)
+    values[37] = .infinity
+    let w = try GGUFWriter(path: input, metadata: [("general.architecture", .string("llama"))],
+                           tensors: [GGUFTensorPlan(name: "blk.0.ffn_up.weight", type: .f32, shape: [32, 2])])
+    try values.withUnsafeBytes { try w.writeTensor($0) }
+    try w.finish()
+    do {
+        _ = try convert(input, to: output, .q8_0)
+        Issue.record("an infinite weight was re-quantized")
+    } catch {
+        #expect("\(error)" == "tensor 'blk.0.ffn_up.weight': element 37 is inf; refusing to write a non-finite weight")
+    }
+    #expect(!FileManager.default.fileExists(atPath: output))
+}
