@@ -32,6 +32,23 @@ public enum SentencePieceVocab {
         do { return try SentencePieceModel(path: path) } catch { throw .file(error) }
     }
 
+    /// A unigram vocabulary as llama.cpp's T5 conversion writes it (tokenizer.ggml.model "t5"): pieces by id,
+    /// scores, types and the normalizer's settings; T5 and XLNet share it.
+    static func unigramMetadata(_ sp: SentencePieceModel, _ v: (tokens: [String], scores: [Float], types: [Int32]))
+        -> [(key: String, value: GGUFValue)] {
+        var out: [(key: String, value: GGUFValue)] = [
+            (MetadataKey.tokenizerModel, .string("t5")),
+            (MetadataKey.tokenizerPre, .string("default")),
+            (MetadataKey.tokens, .array(.string(v.tokens))),
+            (MetadataKey.tokenScores, .array(.float32(v.scores))),
+            (MetadataKey.tokenTypes, .array(.int32(v.types))),
+            (MetadataKey.addSpacePrefix, .bool(sp.addDummyPrefix)),
+            (MetadataKey.removeExtraWhitespaces, .bool(sp.removeExtraWhitespaces)),
+        ]
+        if !sp.precompiledCharsmap.isEmpty { out.append((MetadataKey.precompiledCharsmap, .array(.uint8(sp.precompiledCharsmap)))) }
+        return out
+    }
+
     /// Pieces by id as llama.cpp lists them: ids past the pieces are `[PAD{i}]` (UNUSED, score -10000); user-defined
     /// pieces count as NORMAL (llama.cpp asks sentencepiece only about unknown, control, unused and byte).
     static func pieces(_ sp: SentencePieceModel, count: Int) -> (tokens: [String], scores: [Float], types: [Int32]) {
@@ -114,16 +131,7 @@ public enum SentencePieceVocab {
         }
         var v = pieces(sp, count: count)
         try addTokensFile(directory, count: count, &v)
-        var out: [(key: String, value: GGUFValue)] = [
-            (MetadataKey.tokenizerModel, .string("t5")),
-            (MetadataKey.tokenizerPre, .string("default")),
-            (MetadataKey.tokens, .array(.string(v.tokens))),
-            (MetadataKey.tokenScores, .array(.float32(v.scores))),
-            (MetadataKey.tokenTypes, .array(.int32(v.types))),
-            (MetadataKey.addSpacePrefix, .bool(sp.addDummyPrefix)),
-            (MetadataKey.removeExtraWhitespaces, .bool(sp.removeExtraWhitespaces)),
-        ]
-        if !sp.precompiledCharsmap.isEmpty { out.append((MetadataKey.precompiledCharsmap, .array(.uint8(sp.precompiledCharsmap)))) }
+        var out = unigramMetadata(sp, v)
 
         // Special tokens by content (tokenizer_config.json, else XLNetTokenizer's defaults), found among the pieces.
         let tokenizerConfig = try TokenizerConversion.readJSON(directory + "/tokenizer_config.json")

@@ -42,17 +42,7 @@ public enum Seq2SeqVocab {
             v.scores[i] = -1000
             v.types[i] = (special ? TokenType.control : TokenType.userDefined).rawValue
         }
-        var out: [(key: String, value: GGUFValue)] = [
-            (MetadataKey.tokenizerModel, .string("t5")),
-            (MetadataKey.tokenizerPre, .string("default")),
-            (MetadataKey.tokens, .array(.string(v.tokens))),
-            (MetadataKey.tokenScores, .array(.float32(v.scores))),
-            (MetadataKey.tokenTypes, .array(.int32(v.types))),
-            (MetadataKey.addSpacePrefix, .bool(sp.addDummyPrefix)),
-            (MetadataKey.removeExtraWhitespaces, .bool(sp.removeExtraWhitespaces)),
-        ]
-        if !sp.precompiledCharsmap.isEmpty { out.append((MetadataKey.precompiledCharsmap, .array(.uint8(sp.precompiledCharsmap)))) }
-        return out + (try SpecialVocab(directory: directory, config: config, count: count)).metadata
+        return SentencePieceVocab.unigramMetadata(sp, v) + (try SpecialVocab(directory: directory, config: config, count: count)).metadata
     }
 
     /// Added tokens by id: tokenizer.json's added_tokens, else tokenizer_config.json's added_tokens_decoder.

@@ -176,33 +176,11 @@ func encoderTokenizerIsWrittenAsLlamaCppWritesIt(_ model: String) throws {
 
 // MARK: formats/TENSORS-encoders.md
 
-/// Each `## Family (…)` section's first-column tensor names; names from rows whose source says "when" are optional.
-func documentedEncoderTensors() throws -> [String: (names: Set<String>, optional: Set<String>)] {
-    let text = try String(contentsOf: fixtures.appendingPathComponent("../../formats/TENSORS-encoders.md"), encoding: .utf8)
-    var sections: [String: (names: Set<String>, optional: Set<String>)] = [:]
-    var family: String?
-    for line in text.split(separator: "\n") {
-        if line.hasPrefix("## ") {
-            family = line.dropFirst(3).split(separator: " ").first.map(String.init)
-            continue
-        }
-        guard let f = family, line.hasPrefix("| `") else { continue }
-        let cells = line.split(separator: "|", omittingEmptySubsequences: false)
-        let names = cells[1].split(separator: "`").enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
-        let optional = cells[2].contains("when")
-        if optional { sections[f, default: ([], [])].optional.formUnion(names) } else { sections[f, default: ([], [])].names.formUnion(names) }
-    }
-    return sections
-}
-
 @Test(arguments: encoderFixtures)
 func encoderTensorsDocMatchesConversion(_ model: String) throws {
     let f = try convertedEncoder(model, .f32)
-    let doc = try #require(try documentedEncoderTensors()[encoderSections[model]!], "no section for \(model)")
-    let written = Set(f.tensors.map { $0.name.replacing(/^blk\.\d+\./, with: "blk.N.") })
-    let undocumented = written.subtracting(doc.names.union(doc.optional))
-    #expect(undocumented.isEmpty, "undocumented: \(undocumented)")
-    #expect(doc.names.subtracting(written).isEmpty, "documented but not written: \(doc.names.subtracting(written))")
+    let sections = try documentedTensors(["TENSORS-encoders.md"])
+    expectDocumented(f, try #require(sections[encoderSections[model]!], "no section for \(model)"))
 }
 
 // MARK: Bad input
