@@ -140,17 +140,24 @@ func requantizingAnF32FileEqualsConvertingDirectly(_ type: GGMLType) throws {
 
 // MARK: Bad input: each names what is wrong, and leaves any existing output untouched.
 
+/// A copy of fixture `fixture` (subdirectories included) in a fresh temporary folder named `name`, its
+/// config.json changed by `edit`.
+func fixtureCopy(_ fixture: String, as name: String, editConfig edit: (inout [String: Any]) -> Void = { _ in }) throws -> URL {
+    let dir = try temporaryDirectory(name).appendingPathComponent(fixture)
+    try FileManager.default.copyItem(at: fixtures.appendingPathComponent(fixture), to: dir)
+    try editJSON(dir.appendingPathComponent("config.json"), edit)
+    return dir
+}
+
+func editJSON(_ url: URL, _ edit: (inout [String: Any]) -> Void) throws {
+    var object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+    edit(&object)
+    try JSONSerialization.data(withJSONObject: object).write(to: url)
+}
+
 /// A copy of the llama-tiny fixture whose config.json is changed by `edit`.
 func llamaCopy(_ name: String, editConfig edit: (inout [String: Any]) -> Void = { _ in }) throws -> URL {
-    let dir = try temporaryDirectory(name)
-    for file in try FileManager.default.contentsOfDirectory(atPath: fixtures.appendingPathComponent("llama-tiny").path) {
-        try FileManager.default.copyItem(at: fixtures.appendingPathComponent("llama-tiny/\(file)"), to: dir.appendingPathComponent(file))
-    }
-    let configURL = dir.appendingPathComponent("config.json")
-    var config = try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as! [String: Any]
-    edit(&config)
-    try JSONSerialization.data(withJSONObject: config).write(to: configURL)
-    return dir
+    try fixtureCopy("llama-tiny", as: name, editConfig: edit)
 }
 
 /// Writes a safetensors file of F32 tensors.

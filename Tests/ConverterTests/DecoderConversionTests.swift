@@ -66,7 +66,7 @@ func decoderTokenizerIsWrittenAsExpected(_ model: String) throws {
 
 @Test func mixtralExpertsAreStackedInExpertOrder() throws {
     // Swapping two experts' tensors swaps their slices of the stacked tensor: each expert lands at its own index.
-    let dir = try decoderCopy("mixtral-tiny", as: "mixtral-swap") { _ in }
+    let dir = try fixtureCopy("mixtral-tiny", as: "mixtral-swap") { _ in }
     let original = dir.appendingPathComponent("original.gguf").path, swapped = dir.appendingPathComponent("swapped.gguf").path
     _ = try convert(dir.path, to: original, .f32)
     try editTensors(dir) { t in
@@ -86,37 +86,24 @@ func decoderTokenizerIsWrittenAsExpected(_ model: String) throws {
     #expect(!y[expert..<2 * expert].elementsEqual(x[expert..<2 * expert]))
 }
 
-/// A copy of fixture `name` whose config.json is changed by `edit`.
-func decoderCopy(_ name: String, as copy: String, editConfig edit: (inout [String: Any]) -> Void) throws -> URL {
-    let dir = try temporaryDirectory(copy)
-    for file in try FileManager.default.contentsOfDirectory(atPath: fixtures.appendingPathComponent(name).path) {
-        try FileManager.default.copyItem(at: fixtures.appendingPathComponent("\(name)/\(file)"), to: dir.appendingPathComponent(file))
-    }
-    let configURL = dir.appendingPathComponent("config.json")
-    var config = try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as! [String: Any]
-    edit(&config)
-    try JSONSerialization.data(withJSONObject: config).write(to: configURL)
-    return dir
-}
-
 @Test func mixtralWithMoreExpertsUsedThanExistIsAConfigError() throws {
-    try expectConversionError(try decoderCopy("mixtral-tiny", as: "mixtral-used") { $0["num_experts_per_tok"] = 5 },
+    try expectConversionError(try fixtureCopy("mixtral-tiny", as: "mixtral-used") { $0["num_experts_per_tok"] = 5 },
                               containing: "config key 'num_experts_per_tok': 5 is more than num_local_experts 4")
 }
 
 @Test func mixtralMissingExpertIsNamed() throws {
-    let dir = try decoderCopy("mixtral-tiny", as: "mixtral-missing") { _ in }
+    let dir = try fixtureCopy("mixtral-tiny", as: "mixtral-missing") { _ in }
     try editTensors(dir) { $0.removeAll { $0.0 == "model.layers.1.block_sparse_moe.experts.3.w2.weight" } }
     try expectConversionError(dir, containing: "missing tensor 'model.layers.1.block_sparse_moe.experts.3.w2.weight'")
 }
 
 @Test func ctrlWithAnotherNormEpsilonIsRefused() throws {
-    try expectConversionError(try decoderCopy("ctrl-tiny", as: "ctrl-eps") { $0["layer_norm_epsilon"] = 1e-5 },
+    try expectConversionError(try fixtureCopy("ctrl-tiny", as: "ctrl-eps") { $0["layer_norm_epsilon"] = 1e-5 },
                               containing: "block norms always use 1e-6")
 }
 
 @Test func ctrlWithoutMergesIsNamed() throws {
-    let dir = try decoderCopy("ctrl-tiny", as: "ctrl-nomerges") { _ in }
+    let dir = try fixtureCopy("ctrl-tiny", as: "ctrl-nomerges") { _ in }
     try FileManager.default.removeItem(at: dir.appendingPathComponent("merges.txt"))
     try expectConversionError(dir, containing: "merges.txt")
 }

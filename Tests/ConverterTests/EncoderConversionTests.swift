@@ -139,7 +139,7 @@ func encoderTokenizerIsWrittenAsLlamaCppWritesIt(_ model: String) throws {
     #expect(try f.int("bert.pooling_type") == 1)  // llama.cpp's MEAN
     #expect(try f.int("bert.sentence_transformers.max_seq_length") == 40)
     #expect(try f.bool("bert.sentence_transformers.normalize"))
-    let dir = try encoderCopy("bert-st-tiny", "st-cls")
+    let dir = try fixtureCopy("bert-st-tiny", as: "st-cls")
     try editJSON(dir.appendingPathComponent("1_Pooling/config.json")) {
         $0["pooling_mode_mean_tokens"] = false
         $0["pooling_mode_cls_token"] = true
@@ -148,7 +148,7 @@ func encoderTokenizerIsWrittenAsLlamaCppWritesIt(_ model: String) throws {
 }
 
 @Test func tensorFlowLayerNormNamesConvertAlike() throws {
-    let dir = try encoderCopy("bert-tiny", "gamma")
+    let dir = try fixtureCopy("bert-tiny", as: "gamma")
     try editTensors(dir) { t in
         for i in t.indices where t[i].0.contains("LayerNorm.") {
             t[i].0 = t[i].0.replacing(".weight", with: ".gamma").replacing(".bias", with: ".beta")
@@ -162,7 +162,7 @@ func encoderTokenizerIsWrittenAsLlamaCppWritesIt(_ model: String) throws {
 }
 
 @Test func untiedDecoderIsWrittenAsOutput() throws {
-    let dir = try encoderCopy("distilbert-tiny", "untied") { $0["tie_word_embeddings"] = false }
+    let dir = try fixtureCopy("distilbert-tiny", as: "untied") { $0["tie_word_embeddings"] = false }
     try editTensors(dir) { t in
         let embedding = t.first { $0.0 == "distilbert.embeddings.word_embeddings.weight" }!
         t.append(("vocab_projector.weight", embedding.1, embedding.2.map { -$0 }))
@@ -185,48 +185,34 @@ func encoderTensorsDocMatchesConversion(_ model: String) throws {
 
 // MARK: Bad input
 
-/// A copy of an encoder fixture (subdirectories included) whose config.json is changed by `edit`.
-func encoderCopy(_ fixture: String, _ name: String, editConfig edit: (inout [String: Any]) -> Void = { _ in }) throws -> URL {
-    let dir = try temporaryDirectory(name).appendingPathComponent(fixture)
-    try FileManager.default.copyItem(at: fixtures.appendingPathComponent(fixture), to: dir)
-    try editJSON(dir.appendingPathComponent("config.json"), edit)
-    return dir
-}
-
-func editJSON(_ url: URL, _ edit: (inout [String: Any]) -> Void) throws {
-    var object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
-    edit(&object)
-    try JSONSerialization.data(withJSONObject: object).write(to: url)
-}
-
 @Test func strayEncoderTensorIsNotDroppedSilently() throws {
-    let dir = try encoderCopy("albert-tiny", "enc-stray")
+    let dir = try fixtureCopy("albert-tiny", as: "enc-stray")
     try editTensors(dir) { $0.append(("albert.encoder.albert_layer_groups.0.albert_layers.0.adapter.weight", [2], [1, 2])) }
     try expectConversionError(dir, containing: "tensor 'albert.encoder.albert_layer_groups.0.albert_layers.0.adapter.weight' is not used")
 }
 
 @Test func encoderConfigAndTensorShapesMustAgree() throws {
-    let dir = try encoderCopy("bert-tiny", "enc-shape") { $0["intermediate_size"] = 96 }
+    let dir = try fixtureCopy("bert-tiny", as: "enc-shape") { $0["intermediate_size"] = 96 }
     try expectConversionError(dir, containing: "tensor 'bert.encoder.layer.0.intermediate.dense.weight': shape [64, 72], expected [96, 72]")
 }
 
 @Test func classifierWithoutLabelsIsAConfigError() throws {
-    let dir = try encoderCopy("bert-tokcls-tiny", "enc-labels") { $0["id2label"] = nil }
+    let dir = try fixtureCopy("bert-tokcls-tiny", as: "enc-labels") { $0["id2label"] = nil }
     try expectConversionError(dir, containing: "config key 'id2label': missing")
 }
 
 @Test func labelCountMustMatchTheClassifier() throws {
-    let dir = try encoderCopy("bert-seqcls-tiny", "enc-label-count") { $0["id2label"] = ["0": "no", "1": "yes"] }
+    let dir = try fixtureCopy("bert-seqcls-tiny", as: "enc-label-count") { $0["id2label"] = ["0": "no", "1": "yes"] }
     try expectConversionError(dir, containing: "tensor 'classifier.weight': shape [3, 64], expected [2, 64]")
 }
 
 @Test func missingTiedDecoderIsNamedWhenUntied() throws {
-    let dir = try encoderCopy("roberta-tiny", "enc-untied") { $0["tie_word_embeddings"] = false }
+    let dir = try fixtureCopy("roberta-tiny", as: "enc-untied") { $0["tie_word_embeddings"] = false }
     try expectConversionError(dir, containing: "missing tensor 'lm_head.decoder.weight'")
 }
 
 @Test func unsupportedSentenceTransformersModuleIsRefused() throws {
-    let dir = try encoderCopy("bert-st-tiny", "enc-dense")
+    let dir = try fixtureCopy("bert-st-tiny", as: "enc-dense")
     let modules = dir.appendingPathComponent("modules.json")
     var list = try JSONSerialization.jsonObject(with: Data(contentsOf: modules)) as! [[String: Any]]
     list.insert(["idx": 2, "name": "2", "path": "2_Dense", "type": "sentence_transformers.models.Dense"], at: 2)
@@ -235,14 +221,14 @@ func editJSON(_ url: URL, _ edit: (inout [String: Any]) -> Void) throws {
 }
 
 @Test func unknownWordPieceNormalizerIsRefused() throws {
-    let dir = try encoderCopy("distilbert-tiny", "enc-normalizer")
+    let dir = try fixtureCopy("distilbert-tiny", as: "enc-normalizer")
     try editJSON(dir.appendingPathComponent("tokenizer.json")) { $0["normalizer"] = ["type": "NFC"] }
     try expectConversionError(dir, containing: "WordPiece normalizer 'NFC'")
 }
 
 @Test func preTrainingHeadsAreKeptWhateverClassConfigNames() throws {
     // bert-base-uncased names BertForMaskedLM yet stores the pooler and NSP head; they are converted, not strays.
-    let dir = try encoderCopy("bert-tiny", "enc-class") { $0["architectures"] = ["BertForMaskedLM"] }
+    let dir = try fixtureCopy("bert-tiny", as: "enc-class") { $0["architectures"] = ["BertForMaskedLM"] }
     let f = try convertedEncoder("bert-tiny", .f32, from: dir)
     #expect(Set(f.tensors.map(\.name)) == Set(try convertedEncoder("bert-tiny", .f32).tensors.map(\.name)))
 }

@@ -75,7 +75,7 @@ func seq2seqTokenizerIsWrittenAsExpected(_ model: String) throws {
 @Test func flanSavedByTransformers5StillKeepsItsOwnHead() throws {
     // transformers 5 saves FLAN-T5 with tie_word_embeddings true and scale_decoder_outputs false; the checkpoint's
     // lm_head differs from the embedding, so transformers unties it, and so must quantize.
-    let dir = try decoderCopy("flan-t5-tiny", as: "s2s-flan-v5") {
+    let dir = try fixtureCopy("flan-t5-tiny", as: "s2s-flan-v5") {
         $0["tie_word_embeddings"] = true
         $0["scale_decoder_outputs"] = false
     }
@@ -87,18 +87,18 @@ func seq2seqTokenizerIsWrittenAsExpected(_ model: String) throws {
 }
 
 @Test func t5WithoutDecoderStartIsAConfigError() throws {
-    try expectConversionError(try decoderCopy("t5-tiny", as: "s2s-nostart") { $0.removeValue(forKey: "decoder_start_token_id") },
+    try expectConversionError(try fixtureCopy("t5-tiny", as: "s2s-nostart") { $0.removeValue(forKey: "decoder_start_token_id") },
                               containing: "config key 'decoder_start_token_id': missing")
 }
 
 @Test func t5WithAMalformedFeedForwardIsAConfigError() throws {
-    try expectConversionError(try decoderCopy("t5-tiny", as: "s2s-ffproj") { $0["feed_forward_proj"] = "double-gated-gelu" },
+    try expectConversionError(try fixtureCopy("t5-tiny", as: "s2s-ffproj") { $0["feed_forward_proj"] = "double-gated-gelu" },
                               containing: "config key 'feed_forward_proj': 'double-gated-gelu' is neither ACT nor gated-ACT")
 }
 
 @Test func generationDefaultsComeFromConfigWithoutGenerationConfig() throws {
     // bart-tiny's config.json (transformers 5) has forced_bos/eos but no beam settings; generation_config.json has both.
-    let dir = try decoderCopy("bart-tiny", as: "s2s-nogen") { _ in }
+    let dir = try fixtureCopy("bart-tiny", as: "s2s-nogen") { _ in }
     try FileManager.default.removeItem(at: dir.appendingPathComponent("generation_config.json"))
     let out = dir.appendingPathComponent("out.gguf").path
     _ = try convert(dir.path, to: out, .f32)
@@ -109,7 +109,7 @@ func seq2seqTokenizerIsWrittenAsExpected(_ model: String) throws {
 }
 
 @Test func multiTokenBadWordsAreRefused() throws {
-    let dir = try decoderCopy("marian-tiny", as: "s2s-badwords") { _ in }
+    let dir = try fixtureCopy("marian-tiny", as: "s2s-badwords") { _ in }
     let url = dir.appendingPathComponent("generation_config.json")
     var g = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
     g["bad_words_ids"] = [[80], [5, 6]]
@@ -118,7 +118,7 @@ func seq2seqTokenizerIsWrittenAsExpected(_ model: String) throws {
 }
 
 @Test func marianWithSeparateVocabulariesIsRefused() throws {
-    try expectConversionError(try decoderCopy("marian-tiny", as: "s2s-separate") { $0["share_encoder_decoder_embeddings"] = false },
+    try expectConversionError(try fixtureCopy("marian-tiny", as: "s2s-separate") { $0["share_encoder_decoder_embeddings"] = false },
                               containing: "separate source and target vocabularies")
 }
 
