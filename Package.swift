@@ -22,8 +22,9 @@ let package = Package(
         .target(name: "Converter", dependencies: ["Engine"], swiftSettings: cpuFlags),
         .executableTarget(name: "quantize", dependencies: ["Converter"], swiftSettings: cpuFlags),
         .executableTarget(name: "swiftlet", dependencies: ["Engine"], swiftSettings: cpuFlags),
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: cpuFlags),
         .testTarget(name: "QuantTests", dependencies: ["Quant"], swiftSettings: cpuFlags),
-        .testTarget(name: "TensorFileTests", dependencies: ["TensorFile"], swiftSettings: cpuFlags),
-        .testTarget(name: "ConverterTests", dependencies: ["Converter"], swiftSettings: cpuFlags),
+        .testTarget(name: "TensorFileTests", dependencies: ["TensorFile", "TestSupport"], swiftSettings: cpuFlags),
+        .testTarget(name: "ConverterTests", dependencies: ["Converter", "TestSupport"], swiftSettings: cpuFlags),
     ]
 )

@@ -7,6 +7,7 @@ import Engine
 import Foundation
 import Quant
 import Testing
+import TestSupport
 import TensorFile
 
 let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures").standardized
@@ -20,13 +21,6 @@ func temporaryDirectory(_ name: String) throws -> URL {
 
 func json(_ url: URL) throws -> JSONValue {
     try JSONValue.parse(contentsOf: url.path)
-}
-
-func fnv1a64(_ bytes: UnsafeRawBufferPointer) -> String {
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-    let s = String(h, radix: 16)
-    return String(repeating: "0", count: 16 - s.count) + s
 }
 
 func convert(_ input: String, to output: String, _ type: GGMLType) throws -> ConvertReport {

@@ -6,6 +6,7 @@ import Converter
 import Foundation
 import Quant
 import Testing
+import TestSupport
 import TensorFile
 
 enum SmolLM2 {

@@ -4,6 +4,7 @@
 import Foundation
 import Quant
 import Testing
+import TestSupport
 @testable import TensorFile
 
 let ggufFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -12,13 +13,6 @@ let pythonGGUF = ggufFixtures.appendingPathComponent("python.gguf").path
 
 func fixtureJSON(_ url: URL) throws -> JSONValue {
     try JSONValue.parse(contentsOf: url.path)
-}
-
-func fnv1a64(_ bytes: UnsafeRawBufferPointer) -> String {
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-    let s = String(h, radix: 16)
-    return String(repeating: "0", count: 16 - s.count) + s
 }
 
 /// Whether our value equals gguf-py's JSON rendering of it (floats compared at their stored precision).
