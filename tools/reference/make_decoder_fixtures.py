@@ -826,17 +826,22 @@ def check_with_llama_cpp(llama_cpp: Path, name: str) -> None:
         print(f"  llama.cpp {outtype}: {len(got)} tensors and {len(vocab)} tokenizer keys equal")
 
 
+def deterministic_torch() -> None:
+    """One thread, deterministic kernels and quiet transformers, so fixtures regenerate byte for byte."""
+    import torch
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    from transformers.utils import logging as hf_logging
+    hf_logging.set_verbosity_error()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--only", default="mixtral,mistral,ctrl,xlnet", help="comma list of mixtral,mistral,ctrl,xlnet")
     ap.add_argument("--llama-cpp", type=Path, help="a llama.cpp checkout: cross-check mixtral and mistral with it")
     args = ap.parse_args()
     only = set(args.only.split(","))
-    import torch
-    torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
-    from transformers.utils import logging as hf_logging
-    hf_logging.set_verbosity_error()
+    deterministic_torch()
     with tempfile.TemporaryDirectory() as t:
         spm_model = llama_spm(Path(t)) if only & {"mixtral", "mistral"} else None
         for name, make in (("mixtral", make_mixtral), ("mistral", make_mistral)):

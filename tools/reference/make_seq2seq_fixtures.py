@@ -57,7 +57,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from gguf_listing import fnv1a64, to_json_floats  # noqa: E402
-from make_decoder_fixtures import fresh, load_tensors, manual_seed, save, spm_vocab, train_spm  # noqa: E402
+from make_decoder_fixtures import deterministic_torch, fresh, load_tensors, manual_seed, save, spm_vocab, train_spm  # noqa: E402
 from make_fixtures import _expected_tables, write_json  # noqa: E402
 
 FIX = HERE.parents[1] / "Tests" / "Fixtures"
@@ -712,11 +712,7 @@ def main() -> None:
     ap.add_argument("--llama-cpp", type=Path, help="a llama.cpp checkout: cross-check t5 and flan with it")
     args = ap.parse_args()
     only = set(args.only.split(","))
-    import torch
-    torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
-    from transformers.utils import logging as hf_logging
-    hf_logging.set_verbosity_error()
+    deterministic_torch()
     for key, name, make in (("t5", "t5-tiny", lambda: make_t5("t5-tiny", flan=False)),
                             ("flan", "flan-t5-tiny", lambda: make_t5("flan-t5-tiny", flan=True)),
                             ("bart", "bart-tiny", make_bart), ("marian", "marian-tiny", make_marian)):
