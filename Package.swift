@@ -17,14 +17,18 @@ let package = Package(
     targets: [
         .target(name: "Quant", swiftSettings: cpuFlags),
         .target(name: "TensorFile", dependencies: ["Quant"], swiftSettings: cpuFlags),
-        .target(name: "Engine", dependencies: ["Quant", "TensorFile"], swiftSettings: cpuFlags),
+        // Kernels know no files and no models: pointers, sizes and a thread pool.
+        .target(name: "Kernels", dependencies: ["Quant"], swiftSettings: cpuFlags),
+        .target(name: "Engine", dependencies: ["Quant", "TensorFile", "Kernels"], swiftSettings: cpuFlags),
         // The converter behind `quantize`; not part of the Swiftlet library product.
         .target(name: "Converter", dependencies: ["Engine"], swiftSettings: cpuFlags),
         .executableTarget(name: "quantize", dependencies: ["Converter"], swiftSettings: cpuFlags),
         .executableTarget(name: "swiftlet", dependencies: ["Engine"], swiftSettings: cpuFlags),
-        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: cpuFlags),
+        .target(name: "TestSupport", dependencies: ["Converter"], path: "Tests/TestSupport", swiftSettings: cpuFlags),
         .testTarget(name: "QuantTests", dependencies: ["Quant"], swiftSettings: cpuFlags),
         .testTarget(name: "TensorFileTests", dependencies: ["TensorFile", "TestSupport"], swiftSettings: cpuFlags),
         .testTarget(name: "ConverterTests", dependencies: ["Converter", "TestSupport"], swiftSettings: cpuFlags),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Quant"], swiftSettings: cpuFlags),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Converter", "TestSupport"], swiftSettings: cpuFlags),
     ]
 )

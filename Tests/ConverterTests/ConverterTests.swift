@@ -10,27 +10,6 @@ import Testing
 import TestSupport
 import TensorFile
 
-let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures").standardized
-
-func temporaryDirectory(_ name: String) throws -> URL {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("swiftlet-conv-\(getpid())-\(name)")
-    try? FileManager.default.removeItem(at: dir)
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    return dir
-}
-
-func json(_ url: URL) throws -> JSONValue {
-    try JSONValue.parse(contentsOf: url.path)
-}
-
-func convert(_ input: String, to output: String, _ type: GGMLType) throws -> ConvertReport {
-    var o = ConvertOptions()
-    o.type = type
-    o.threads = 2
-    o.quiet = true
-    return try Converter.run(input: input, output: output, options: o)
-}
-
 struct ModelType: CustomStringConvertible, Sendable {
     let model: String, type: GGMLType
     var description: String { "\(model) \(type.name)" }

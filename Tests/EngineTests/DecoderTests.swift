@@ -1,0 +1,1 @@
+// Engine tests: the decoder forward pass against transformers, sessions, generation.
