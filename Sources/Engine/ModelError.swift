@@ -11,6 +11,9 @@ public enum ModelError: Error, CustomStringConvertible {
     case unexpectedTensor(String)
     case shape(tensor: String, expected: [Int], found: [Int])
     case tokenizer(String)
+    case outOfMemory(String)
+    case invalidInput(String)
+    case contextFull(String)
 
     public var description: String {
         switch self {
@@ -22,6 +25,9 @@ public enum ModelError: Error, CustomStringConvertible {
         case let .unexpectedTensor(t): "tensor '\(t)' is not used by this architecture"
         case let .shape(t, e, f): "tensor '\(t)': shape \(f), expected \(e)"
         case let .tokenizer(reason): "tokenizer: \(reason)"
+        case let .outOfMemory(reason): "out of memory: \(reason)"
+        case let .invalidInput(reason): reason
+        case let .contextFull(reason): reason
         }
     }
 }

@@ -1,12 +1,13 @@
 // Llama-family decoder (Llama 2/3, SmolLM2, Mistral; Mixtral's experts when config.json has num_local_experts):
-// weight names and Hugging Face conversion.
+// weights, forward pass and Hugging Face conversion.
 // Follows transformers' modeling_llama.py; names and keys are llama.cpp's "llama"
-// (convert_hf_to_gguf.py LlamaModel, src/llama-arch.cpp). The forward pass comes with issue 4.
+// (convert_hf_to_gguf.py LlamaModel, src/llama-arch.cpp).
 
+import Kernels
 import Quant
 import TensorFile
 
-public enum LlamaWeights {
+public struct LlamaWeights: @unchecked Sendable {  // views into the immutable mapping
     public enum Name {  // the only place these strings are spelled
         public static let embedding = "token_embd.weight"
         public static let outputNorm = "output_norm.weight"
@@ -25,10 +26,138 @@ public enum LlamaWeights {
         public static func ffnUpExps(_ l: Int) -> String { "blk.\(l).ffn_up_exps.weight" }
         public static func ffnDownExps(_ l: Int) -> String { "blk.\(l).ffn_down_exps.weight" }
     }
+    struct Layer {
+        let attnNorm, ffnNorm: UnsafePointer<Float>  // (dim)
+        let wq: Matrix                               // (qDim, dim)
+        let wk, wv: Matrix                           // (kvDim, dim)
+        let wo: Matrix                               // (dim, qDim)
+        let bq, bk, bv, bo: UnsafePointer<Float>?    // attention_bias, o_proj bias
+        let gate, up: Matrix                         // (ff, dim)
+        let down: Matrix                             // (dim, ff)
+    }
+    let embedding: Matrix                            // (vocab, dim)
+    let output: Matrix                               // (vocab, dim); token_embd when tied
+    let outputNorm: UnsafePointer<Float>             // (dim)
+    let layers: [Layer]
 }
 
-public enum Llama {
+public struct Llama: Sendable {
     static let architecture = "llama"
+    let shape: DecoderShape
+    let normEps: Float
+    let ropeBase: Float, ropeScale: Float
+    /// Mistral attends only to the last `slidingWindow` positions; sessions with a longer context are refused
+    /// until issue 8 brings the window to attention.
+    let slidingWindow: Int?
+    let w: LlamaWeights
+
+    init(_ r: WeightReader) throws(ModelError) {
+        typealias K = MetadataKey
+        typealias N = LlamaWeights.Name
+        let a = Self.architecture
+        guard !r.has(N.ffnGateInp(0)) else { throw .unsupported("llama with experts (Mixtral, issue 8)") }
+        let dim = try r.count(K.embeddingLength(a)), heads = try r.count(K.headCount(a))
+        let kvHeads = try r.count(K.headCountKV(a), default: heads)
+        guard heads % kvHeads == 0 else {
+            throw .config(key: K.headCountKV(a), reason: "\(kvHeads) does not divide head_count \(heads)")
+        }
+        guard r.has(K.keyLength(a)) || dim % heads == 0 else {
+            throw .config(key: K.headCount(a), reason: "\(heads) does not divide embedding_length \(dim)")
+        }
+        let headDim = try r.count(K.keyLength(a), default: dim / heads)
+        guard try r.count(K.valueLength(a), default: headDim) == headDim else {
+            throw .config(key: K.valueLength(a), reason: "differs from key_length \(headDim)")
+        }
+        let ropeDims = try r.count(K.ropeDimensionCount(a), default: headDim)
+        guard ropeDims <= headDim, ropeDims % 2 == 0 else {
+            throw .config(key: K.ropeDimensionCount(a), reason: "\(ropeDims) is odd or more than the head size \(headDim)")
+        }
+        let embedding = r.file.info(N.embedding).map { $0.shape } ?? []
+        guard embedding.count == 2 else { throw .missingTensor(N.embedding) }
+        let vocab = embedding[1]
+        if r.has(K.vocabSize(a)) {
+            guard try r.count(K.vocabSize(a)) == vocab else {
+                throw .shape(tensor: N.embedding, expected: [dim, try r.count(K.vocabSize(a))], found: embedding)
+            }
+        }
+        shape = DecoderShape(
+            dim: dim, layers: try r.count(K.blockCount(a)), heads: heads, kvHeads: kvHeads, headDim: headDim,
+            ff: try r.count(K.feedForwardLength(a)), vocab: vocab,
+            trainContext: try r.count(K.contextLength(a), default: 2048), ropeDims: ropeDims, learnedPositions: false)
+        normEps = try r.float(K.layerNormRMSEpsilon(a), default: 1e-5)
+        slidingWindow = r.file.contains(K.slidingWindow(a)) ? try r.count(K.slidingWindow(a)) : nil
+        ropeBase = try r.float(K.ropeFreqBase(a), default: 10000)
+        if r.file.contains(K.ropeScalingType(a)) {
+            let kind = (try? r.file.string(K.ropeScalingType(a))) ?? "?"
+            guard kind == "linear" || kind == "none" else { throw .unsupported("rope scaling type '\(kind)'") }
+            ropeScale = kind == "linear" ? 1 / (try r.float(K.ropeScalingFactor(a), default: 1)) : 1
+        } else {
+            ropeScale = 1
+        }
+        let s = shape, qDim = s.qDim, kvDim = s.kvDim
+        var layers: [LlamaWeights.Layer] = []
+        for l in 0..<s.layers {
+            layers.append(LlamaWeights.Layer(
+                attnNorm: try r.vector(N.attnNorm(l), dim), ffnNorm: try r.vector(N.ffnNorm(l), dim),
+                wq: try r.matrix(N.attnQ(l), rows: qDim, cols: dim),
+                wk: try r.matrix(N.attnK(l), rows: kvDim, cols: dim),
+                wv: try r.matrix(N.attnV(l), rows: kvDim, cols: dim),
+                wo: try r.matrix(N.attnOutput(l), rows: dim, cols: qDim),
+                bq: try r.optionalVector(N.attnQ(l, "bias"), qDim), bk: try r.optionalVector(N.attnK(l, "bias"), kvDim),
+                bv: try r.optionalVector(N.attnV(l, "bias"), kvDim), bo: try r.optionalVector(N.attnOutput(l, "bias"), dim),
+                gate: try r.matrix(N.ffnGate(l), rows: s.ff, cols: dim), up: try r.matrix(N.ffnUp(l), rows: s.ff, cols: dim),
+                down: try r.matrix(N.ffnDown(l), rows: dim, cols: s.ff)))
+        }
+        let table = try r.matrix(N.embedding, rows: vocab, cols: dim)
+        // Tied models (SmolLM2) have no output.weight: llama.cpp then multiplies by token_embd.
+        w = LlamaWeights(embedding: table, output: r.has(N.output) ? try r.matrix(N.output, rows: vocab, cols: dim) : table,
+                         outputNorm: try r.vector(N.outputNorm, dim), layers: layers)
+    }
+
+    var matrixTypes: Set<GGMLType> {
+        Set(w.layers.flatMap { [$0.wq.type, $0.wk.type, $0.wv.type, $0.wo.type, $0.gate.type, $0.up.type, $0.down.type] } + [w.output.type])
+    }
+
+    /// Evaluates `tokens` at positions start..<start+n, writing K and V into the cache, and the logits of batch
+    /// rows `logitRows` into b.logits (one row of vocab each).
+    func forward(_ tokens: UnsafeBufferPointer<Int32>, start: Int, logitRows: Range<Int>, _ st: DecoderState) {
+        let s = shape, b = st.buffers, pool = st.pool, n = tokens.count
+        let qkv = s.qkvDim, half = s.ropeDims / 2
+        embed(tokens, w.embedding, into: b.x)
+        for t in 0..<n {
+            ropeTable(position: start + t, dims: s.ropeDims, base: ropeBase, scale: ropeScale,
+                      cos: b.cos + t * half, sin: b.sin + t * half)
+        }
+        for (l, layer) in w.layers.enumerated() {
+            for t in 0..<n { rmsNorm(b.x + t * s.dim, weight: layer.attnNorm, s.dim, eps: normEps, into: b.xb + t * s.dim) }
+            matMul(layer.wq, b.xb, tokens: n, into: b.qkv, yStride: qkv, scratch: b.scratch, pool: pool)
+            matMul(layer.wk, b.xb, tokens: n, into: b.qkv + s.qDim, yStride: qkv, scratch: b.scratch, pool: pool)
+            matMul(layer.wv, b.xb, tokens: n, into: b.qkv + s.qDim + s.kvDim, yStride: qkv, scratch: b.scratch, pool: pool)
+            addBias(layer.bq, to: b.qkv, rows: n, cols: s.qDim, stride: qkv)
+            addBias(layer.bk, to: b.qkv + s.qDim, rows: n, cols: s.kvDim, stride: qkv)
+            addBias(layer.bv, to: b.qkv + s.qDim + s.kvDim, rows: n, cols: s.kvDim, stride: qkv)
+            for t in 0..<n {
+                let row = b.qkv + t * qkv
+                rope(row, heads: s.heads, headDim: s.headDim, dims: s.ropeDims, cos: b.cos + t * half, sin: b.sin + t * half)
+                rope(row + s.qDim, heads: s.kvHeads, headDim: s.headDim, dims: s.ropeDims, cos: b.cos + t * half, sin: b.sin + t * half)
+            }
+            storeKV(s, layer: l, n: n, start: start, cache: st.cache, b: b)
+            causalAttention(s, layer: l, n: n, start: start, cache: st.cache, b: b, context: st.context, pool: pool)
+            matMul(layer.wo, b.attn, tokens: n, into: b.out, yStride: s.dim, scratch: b.scratch, pool: pool)
+            addBias(layer.bo, to: b.out, rows: n, cols: s.dim, stride: s.dim)
+            add(b.out, into: b.x, n * s.dim)
+
+            for t in 0..<n { rmsNorm(b.x + t * s.dim, weight: layer.ffnNorm, s.dim, eps: normEps, into: b.xb + t * s.dim) }
+            matMul(layer.gate, b.xb, tokens: n, into: b.hb, yStride: s.ff, scratch: b.scratch, pool: pool)
+            matMul(layer.up, b.xb, tokens: n, into: b.hb2, yStride: s.ff, scratch: b.scratch, pool: pool)
+            swiGLU(b.hb, b.hb2, n * s.ff)
+            matMul(layer.down, b.hb, tokens: n, into: b.out, yStride: s.dim, scratch: b.scratch, pool: pool)
+            add(b.out, into: b.x, n * s.dim)
+        }
+        for t in logitRows { rmsNorm(b.x + t * s.dim, weight: w.outputNorm, s.dim, eps: normEps, into: b.xb + t * s.dim) }
+        matMul(w.output, b.xb + logitRows.lowerBound * s.dim, tokens: logitRows.count, into: b.logits, yStride: s.vocab,
+               scratch: b.scratch, pool: pool)
+    }
 
     /// Hugging Face LlamaForCausalLM / MistralForCausalLM / MixtralForCausalLM → GGUF "llama", as llama.cpp's
     /// LlamaModel converts all three.

@@ -1,0 +1,133 @@
+// What every causal decoder shares: its sizes, the buffers and KV cache planned from them, and the
+// batched causal attention step. The families (Models/Llama.swift, Models/GPT2.swift) hold their weights
+// and forward passes.
+
+import Kernels
+import Quant
+
+/// The sizes a session plans its arena from.
+public struct DecoderShape: Sendable {
+    public let dim, layers, heads, kvHeads, headDim, ff, vocab: Int
+    /// The context the model was trained with; learned position tables end there.
+    public let trainContext: Int
+    /// Rotary dimensions per head (0: no RoPE).
+    public let ropeDims: Int
+    /// Learned absolute positions cannot go past trainContext.
+    public let learnedPositions: Bool
+
+    public var qDim: Int { heads * headDim }
+    public var kvDim: Int { kvHeads * headDim }
+    /// One row of the fused q, k, v projections.
+    var qkvDim: Int { qDim + 2 * kvDim }
+}
+
+/// Pointers into the arena for one forward pass over up to `batch` tokens.
+struct DecoderBuffers {
+    let x: UnsafeMutablePointer<Float>        // (batch, dim) residual stream
+    let xb: UnsafeMutablePointer<Float>       // (batch, dim) normed input of a block
+    let qkv: UnsafeMutablePointer<Float>      // (batch, qDim + 2·kvDim) projections
+    let attn: UnsafeMutablePointer<Float>     // (batch, qDim) attention output
+    let out: UnsafeMutablePointer<Float>      // (batch, dim) block output before the residual add
+    let hb, hb2: UnsafeMutablePointer<Float>  // (batch, ff) feed-forward hidden
+    let scores: UnsafeMutablePointer<Float>   // (threads, context) attention scores
+    let cos, sin: UnsafeMutablePointer<Float> // (batch, ropeDims/2) RoPE tables
+    let logits: UnsafeMutablePointer<Float>   // (logitRows, vocab)
+    let scratch: UnsafeMutableRawPointer      // quantized activations of the matrix products
+}
+
+/// Offsets of DecoderBuffers' regions, before the arena exists.
+struct DecoderPlan {
+    var arena = ArenaPlan()
+    let x, xb, qkv, attn, out, hb, hb2, scores, cos, sin, logits, scratch: Int
+    let keys, values: [Int]     // per layer
+    let kvBytes: Int
+
+    init(_ s: DecoderShape, batch: Int, logitRows: Int, context: Int, threads: Int, halfCache: Bool,
+         matrixTypes: Set<GGMLType>) {
+        var p = ArenaPlan()
+        x = p.floats("x", batch * s.dim)
+        xb = p.floats("xb", batch * s.dim)
+        qkv = p.floats("qkv", batch * s.qkvDim)
+        attn = p.floats("attn", batch * s.qDim)
+        out = p.floats("out", batch * s.dim)
+        hb = p.floats("hb", batch * s.ff)
+        hb2 = p.floats("hb2", batch * s.ff)
+        scores = p.floats("att", threads * context)
+        cos = p.floats("cos", batch * max(1, s.ropeDims / 2))
+        sin = p.floats("sin", batch * max(1, s.ropeDims / 2))
+        logits = p.floats("logits", logitRows * s.vocab)
+        var scratchBytes = 0
+        for type in matrixTypes {
+            for cols in [s.dim, s.qDim, s.ff] {
+                scratchBytes = max(scratchBytes, matMulScratchBytes(type, cols: cols, tokens: batch, threads: threads))
+            }
+        }
+        scratch = p.reserve("scratch", scratchBytes)
+        let rowBytes = s.kvDim * (halfCache ? 2 : 4)
+        var k: [Int] = [], v: [Int] = []
+        for _ in 0..<s.layers {
+            k.append(p.reserve("kv", context * rowBytes))
+            v.append(p.reserve("kv", context * rowBytes))
+        }
+        keys = k
+        values = v
+        kvBytes = 2 * s.layers * context * rowBytes
+        arena = p
+    }
+}
+
+/// Keys and values of every layer for `capacity` positions; row j holds position j.
+struct KVCache {
+    let keys: [CacheRows], values: [CacheRows]
+    let capacity: Int
+}
+
+/// What a forward pass works in: the session's buffers, cache and pool.
+struct DecoderState {
+    let buffers: DecoderBuffers
+    let cache: KVCache
+    let pool: ThreadPool
+    let context: Int
+}
+
+/// Causal attention for `n` query rows at positions start..<start+n, every head, split over the pool:
+/// query row t attends cache rows 0...start+t. GQA: query head h reads KV head h / (heads / kvHeads).
+func causalAttention(_ s: DecoderShape, layer: Int, n: Int, start: Int, cache: KVCache, b: DecoderBuffers,
+                     context: Int, pool: ThreadPool) {
+    let scale = 1 / Float(s.headDim).squareRoot()
+    let group = s.heads / s.kvHeads
+    let keys = cache.keys[layer], values = cache.values[layer]
+    pool.run { thread, threads in
+        let scores = b.scores + thread * context
+        var item = thread
+        while item < n * s.heads {
+            let t = item / s.heads, h = item % s.heads
+            attendHead(b.qkv + t * s.qkvDim + h * s.headDim, keys: keys, values: values, rows: 0..<start + t + 1,
+                       offset: (h / group) * s.headDim, headDim: s.headDim, scale: scale, scores: scores,
+                       into: b.attn + t * s.qDim + h * s.headDim)
+            item += threads
+        }
+    }
+}
+
+/// Writes the k and v parts of `n` projection rows into the cache at positions start..<start+n.
+func storeKV(_ s: DecoderShape, layer: Int, n: Int, start: Int, cache: KVCache, b: DecoderBuffers) {
+    for t in 0..<n {
+        let row = b.qkv + t * s.qkvDim
+        cache.keys[layer].store(row + s.qDim, row: start + t, s.kvDim)
+        cache.values[layer].store(row + s.qDim + s.kvDim, row: start + t, s.kvDim)
+    }
+}
+
+/// x[t] = the embedding row of tokens[t], dequantized.
+func embed(_ tokens: UnsafeBufferPointer<Int32>, _ table: Matrix, into x: UnsafeMutablePointer<Float>) {
+    for (t, id) in tokens.enumerated() {
+        dequantizeRow(table.row(Int(id)), count: table.cols, as: table.type, into: x + t * table.cols)
+    }
+}
+
+/// y[t] += bias for n rows of `cols`, rows `stride` apart.
+func addBias(_ bias: UnsafePointer<Float>?, to y: UnsafeMutablePointer<Float>, rows n: Int, cols: Int, stride: Int) {
+    guard let bias else { return }
+    for t in 0..<n { add(bias, into: y + t * stride, cols) }
+}

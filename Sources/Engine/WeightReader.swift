@@ -1,0 +1,60 @@
+// Binding a model's tensors at load: each one found by name, its shape and type checked against the
+// hyperparameters, then kept as a typed view into the mapping (no copy).
+
+import Kernels
+import Quant
+import TensorFile
+
+struct WeightReader {
+    let file: GGUFFile
+
+    func has(_ name: String) -> Bool { file.info(name) != nil }
+
+    /// A (rows, cols) matrix in any type the kernels compute with; GGUF stores its shape as [cols, rows].
+    func matrix(_ name: String, rows: Int, cols: Int) throws(ModelError) -> Matrix {
+        let view = try tensor(name, shape: [cols, rows])
+        guard view.type.isComputable else { throw .unsupported("tensor '\(name)': type \(view.type.name)") }
+        return Matrix(view.data, type: view.type, rows: rows, cols: cols)
+    }
+
+    /// A 1-D float32 vector of n (norm weights, biases: the converter keeps these F32, as llama.cpp's does).
+    func vector(_ name: String, _ n: Int) throws(ModelError) -> UnsafePointer<Float> {
+        let view = try tensor(name, shape: [n])
+        guard view.type == .f32 else {
+            throw .unsupported("tensor '\(name)': type \(view.type.name) for a 1-D tensor (expected F32)")
+        }
+        return view.data.assumingMemoryBound(to: Float.self)
+    }
+
+    func optionalVector(_ name: String, _ n: Int) throws(ModelError) -> UnsafePointer<Float>? {
+        has(name) ? try vector(name, n) : nil
+    }
+
+    private func tensor(_ name: String, shape: [Int]) throws(ModelError) -> TensorView {
+        guard let info = file.info(name) else { throw .missingTensor(name) }
+        guard info.shape == shape else { throw .shape(tensor: name, expected: shape, found: info.shape) }
+        return file.view(info)
+    }
+
+    // Hyperparameters: present, of an integer type, and positive (or in the given range).
+    func count(_ key: String, in range: ClosedRange<Int> = 1...(1 << 24)) throws(ModelError) -> Int {
+        let n: Int
+        do { n = try file.int(key) } catch { throw .file(error) }
+        guard range.contains(n) else {
+            throw .config(key: key, reason: "\(n) is outside \(range.lowerBound)...\(range.upperBound)")
+        }
+        return n
+    }
+
+    func count(_ key: String, default d: Int) throws(ModelError) -> Int {
+        file.contains(key) ? try count(key) : d
+    }
+
+    func float(_ key: String, default d: Float) throws(ModelError) -> Float {
+        guard file.contains(key) else { return d }
+        let x: Float
+        do { x = try file.float(key) } catch { throw .file(error) }
+        guard x.isFinite else { throw .config(key: key, reason: "\(x) is not finite") }
+        return x
+    }
+}
