@@ -8,6 +8,7 @@ import Engine
 import Foundation
 import Quant
 import Testing
+import TestSupport
 import TensorFile
 
 let decoderFixtures = ["mixtral-tiny", "mistral-tiny", "ctrl-tiny", "xlnet-tiny"]

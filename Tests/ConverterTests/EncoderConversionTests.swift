@@ -8,6 +8,7 @@ import Engine
 import Foundation
 import Quant
 import Testing
+import TestSupport
 import TensorFile
 
 let encoderFixtures = ["bert-tiny", "bert-seqcls-tiny", "bert-tokcls-tiny", "bert-qa-tiny", "bert-st-tiny",

@@ -5,6 +5,7 @@
 import Converter
 import Foundation
 import Testing
+import TestSupport
 import TensorFile
 
 @Test(arguments: ["unigram", "bpe"])

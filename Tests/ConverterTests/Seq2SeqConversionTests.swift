@@ -9,6 +9,7 @@ import Engine
 import Foundation
 import Quant
 import Testing
+import TestSupport
 import TensorFile
 
 let seq2seqFixtures = ["t5-tiny", "flan-t5-tiny", "bart-tiny", "marian-tiny"]

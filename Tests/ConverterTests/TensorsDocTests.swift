@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+import TestSupport
 import TensorFile
 
 /// The first-column tensor names of each `## Name …` section of the formats/ files `docs`, keyed by the heading's
