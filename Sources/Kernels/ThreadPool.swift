@@ -1,28 +1,45 @@
 // A small persistent pool of worker threads: one job at a time, every thread runs it, the caller waits.
-// Interim version (mutex and condition variables); the kernels work replaces the waiting with spin-then-park.
+//
+// The hot path is lock-free: `run` publishes the job and bumps `generation`; workers spinning on it start at
+// once, each decrements `pending` when done, and the caller spins until `pending` is 0. A worker that has
+// seen no job for `spinLimit` polls (tens of microseconds) parks on a condition variable, so an idle pool
+// costs no CPU; `run` takes the mutex only when some worker is parked. No allocation per `run`.
 
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 public final class ThreadPool: @unchecked Sendable {
     public let threadCount: Int
     private var workers: [pthread_t] = []
+    /// The current job. A pointer so that reading it is a plain load (no exclusivity bookkeeping).
+    private let job = UnsafeMutablePointer<((Int, Int) -> Void)?>.allocate(capacity: 1)
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    private let done = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    private var generation = 0
-    private var pending = 0
-    private var stopping = false
-    private var job: ((Int, Int) -> Void)?
+    // Written by the caller of `run`; each counter on its own cache line (the padding is never read).
+    private let generation = Atomic<Int>(0)
+    private let padding0: (Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0)
+    /// Workers still running the current job; written by the workers.
+    private let pending = Atomic<Int>(0)
+    private let padding1: (Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0)
+    /// Workers parked (or about to park) on `wake`.
+    private let sleepers = Atomic<Int>(0)
+    private let stopping = Atomic<Bool>(false)
+    /// Set while a `run` is under way, to catch a second caller or a nested `run`.
+    private let busy = Atomic<Bool>(false)
+
+    /// Polls of `generation` before a worker parks: about 50 µs, longer than the gaps between the kernels
+    /// of one token and shorter than a human notices.
+    private static let spinLimit = 1 << 15
 
     /// `threads` ≥ 1 threads in all: the caller of `run` is thread 0, `threads - 1` workers are started here.
     public init(threads: Int) {
         precondition(threads >= 1)
         threadCount = threads
+        job.initialize(to: nil)
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(wake, nil)
-        pthread_cond_init(done, nil)
         for index in 1..<threads {
             let context = Unmanaged.passRetained(WorkerContext(pool: self, index: index)).toOpaque()
             var thread = pthread_t()
@@ -37,52 +54,76 @@ public final class ThreadPool: @unchecked Sendable {
     }
 
     deinit {
+        stopping.store(true, ordering: .sequentiallyConsistent)
         pthread_mutex_lock(mutex)
-        stopping = true
         pthread_cond_broadcast(wake)
         pthread_mutex_unlock(mutex)
         for t in workers { pthread_join(t, nil) }
         pthread_mutex_destroy(mutex)
         pthread_cond_destroy(wake)
-        pthread_cond_destroy(done)
         mutex.deallocate()
         wake.deallocate()
-        done.deallocate()
+        job.deinitialize(count: 1)
+        job.deallocate()
     }
 
     /// Runs `body(thread, threadCount)` on every thread of the pool; returns when all have finished.
+    /// One caller at a time, and `body` must not call `run` on the same pool (either traps).
     public func run(_ body: (_ thread: Int, _ threads: Int) -> Void) {
+        precondition(busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged,
+                     "ThreadPool.run called while the pool is running a job")
+        defer { busy.store(false, ordering: .releasing) }
         if threadCount == 1 { return body(0, 1) }
         withoutActuallyEscaping(body) { escaping in
-            pthread_mutex_lock(mutex)
-            job = escaping
-            pending = threadCount - 1
-            generation &+= 1
-            pthread_cond_broadcast(wake)
-            pthread_mutex_unlock(mutex)
+            job.pointee = escaping
+            pending.store(threadCount - 1, ordering: .relaxed)
+            // Publishes the job and `pending`; sequentially consistent against the workers' `sleepers`
+            // increment, so either we see a sleeper here or it sees the new generation before it waits.
+            generation.add(1, ordering: .sequentiallyConsistent)
+            if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
+                pthread_mutex_lock(mutex)
+                pthread_cond_broadcast(wake)
+                pthread_mutex_unlock(mutex)
+            }
             escaping(0, threadCount)
-            pthread_mutex_lock(mutex)
-            while pending > 0 { pthread_cond_wait(done, mutex) }
-            job = nil
-            pthread_mutex_unlock(mutex)
+            var spins = 0
+            while pending.load(ordering: .acquiring) > 0 {
+                spins += 1
+                if spins > Self.spinLimit { sched_yield() }
+            }
+            job.pointee = nil   // drop the reference before withoutActuallyEscaping checks it did not escape
         }
     }
 
     private func workerLoop(_ index: Int) {
         var seen = 0
         while true {
-            pthread_mutex_lock(mutex)
-            while generation == seen && !stopping { pthread_cond_wait(wake, mutex) }
-            if stopping { pthread_mutex_unlock(mutex); return }
-            seen = generation
-            let body = job!
-            pthread_mutex_unlock(mutex)
-            body(index, threadCount)
-            pthread_mutex_lock(mutex)
-            pending -= 1
-            if pending == 0 { pthread_cond_signal(done) }
-            pthread_mutex_unlock(mutex)
+            var spins = 0
+            while generation.load(ordering: .acquiring) == seen {
+                if stopping.load(ordering: .relaxed) { return }
+                spins += 1
+                if spins < Self.spinLimit { continue }
+                pthread_mutex_lock(mutex)
+                sleepers.add(1, ordering: .sequentiallyConsistent)
+                while generation.load(ordering: .sequentiallyConsistent) == seen
+                    && !stopping.load(ordering: .sequentiallyConsistent) {
+                    pthread_cond_wait(wake, mutex)
+                }
+                sleepers.subtract(1, ordering: .relaxed)
+                pthread_mutex_unlock(mutex)
+                spins = 0
+            }
+            seen = generation.load(ordering: .acquiring)
+            runJob(index)
+            pending.subtract(1, ordering: .releasing)
         }
+    }
+
+    /// Calls the current job; a separate function so the worker's copy of the closure is released before
+    /// `pending` says it is done.
+    @inline(never)
+    private func runJob(_ index: Int) {
+        job.pointee!(index, threadCount)
     }
 }
 

@@ -1,0 +1,163 @@
+// Dot products of F32, F16 and BF16 weight rows with float activations.
+//
+// Weights are converted 8 at a time to floats (F16: vcvtph2ps; BF16: vpmovzxwd + vpslld) and multiplied
+// into 8 float lanes with vfmadd231ps; a row's last cols % 8 elements are added one by one after the lanes
+// are summed. Every kernel does exactly this per (row, token), so they agree bit for bit.
+
+import Quant
+
+/// A row format of float weights.
+protocol FloatRow {
+    static var elementBytes: Int { get }
+    /// Elements i..<i+8 of the row at p.
+    static func load8(_ p: UnsafeRawPointer, _ i: Int) -> SIMD8<Float>
+    static func load1(_ p: UnsafeRawPointer, _ i: Int) -> Float
+}
+
+enum F32Row: FloatRow {
+    static var elementBytes: Int { 4 }
+    @inline(__always) static func load8(_ p: UnsafeRawPointer, _ i: Int) -> SIMD8<Float> {
+        p.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+    }
+    @inline(__always) static func load1(_ p: UnsafeRawPointer, _ i: Int) -> Float {
+        p.loadUnaligned(fromByteOffset: 4 * i, as: Float.self)
+    }
+}
+
+enum F16Row: FloatRow {
+    static var elementBytes: Int { 2 }
+    // vcvtph2ps ymm, mem
+    @inline(__always) static func load8(_ p: UnsafeRawPointer, _ i: Int) -> SIMD8<Float> {
+        SIMD8<Float>(p.loadUnaligned(fromByteOffset: 2 * i, as: SIMD8<Float16>.self))
+    }
+    @inline(__always) static func load1(_ p: UnsafeRawPointer, _ i: Int) -> Float {
+        floatFromF16(p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+    }
+}
+
+enum BF16Row: FloatRow {
+    static var elementBytes: Int { 2 }
+    // vpmovzxwd ymm, mem; vpslld $16
+    @inline(__always) static func load8(_ p: UnsafeRawPointer, _ i: Int) -> SIMD8<Float> {
+        let h = p.loadUnaligned(fromByteOffset: 2 * i, as: SIMD8<UInt16>.self)
+        var u = SIMD8<UInt32>()
+        for j in 0..<8 { u[j] = UInt32(h[j]) }
+        return SIMD8<Float>(bitPattern: u &<< 16)
+    }
+    @inline(__always) static func load1(_ p: UnsafeRawPointer, _ i: Int) -> Float {
+        floatFromBF16(p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+    }
+}
+
+/// One row, one token.
+@inline(never)
+func dotRow<R: FloatRow>(_: R.Type, _ w: UnsafeRawPointer, cols: Int, _ x: UnsafePointer<Float>) -> Float {
+    let xs = UnsafeRawPointer(x)
+    var acc = SIMD8<Float>()
+    var c = 0
+    while c + 8 <= cols {
+        acc = acc.addingProduct(R.load8(w, c), xs.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self))
+        c += 8
+    }
+    var sum = horizontalSum(acc)
+    while c < cols { sum = sum.addingProduct(R.load1(w, c), x[c]); c += 1 }
+    return sum
+}
+
+/// Four rows `stride` bytes apart, one token.
+// Loop body: 4× (weight load/convert, vfmadd231ps ymm, mem), no calls.
+@inline(never)
+func dotRows4<R: FloatRow>(_: R.Type, _ w: UnsafeRawPointer, stride: Int, cols: Int, _ x: UnsafePointer<Float>)
+    -> SIMD4<Float> {
+    let xs = UnsafeRawPointer(x)
+    let w1 = w + stride, w2 = w1 + stride, w3 = w2 + stride
+    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+    var c = 0
+    while c + 8 <= cols {
+        let v = xs.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self)
+        a0 = a0.addingProduct(R.load8(w, c), v)
+        a1 = a1.addingProduct(R.load8(w1, c), v)
+        a2 = a2.addingProduct(R.load8(w2, c), v)
+        a3 = a3.addingProduct(R.load8(w3, c), v)
+        c += 8
+    }
+    var s = SIMD4(horizontalSum(a0), horizontalSum(a1), horizontalSum(a2), horizontalSum(a3))
+    while c < cols {
+        s[0] = s[0].addingProduct(R.load1(w, c), x[c])
+        s[1] = s[1].addingProduct(R.load1(w1, c), x[c])
+        s[2] = s[2].addingProduct(R.load1(w2, c), x[c])
+        s[3] = s[3].addingProduct(R.load1(w3, c), x[c])
+        c += 1
+    }
+    return s
+}
+
+/// One row, four tokens `xStride` floats apart: each weight vector is converted once for four tokens.
+// Loop body: weight load/convert, 4× vfmadd231ps ymm, mem, no calls.
+@inline(never)
+func dotRow4Tokens<R: FloatRow>(_: R.Type, _ w: UnsafeRawPointer, cols: Int, _ x: UnsafePointer<Float>,
+                                xStride: Int) -> SIMD4<Float> {
+    let x0 = UnsafeRawPointer(x), x1 = x0 + 4 * xStride, x2 = x1 + 4 * xStride, x3 = x2 + 4 * xStride
+    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+    var c = 0
+    while c + 8 <= cols {
+        let v = R.load8(w, c)
+        a0 = a0.addingProduct(v, x0.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self))
+        a1 = a1.addingProduct(v, x1.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self))
+        a2 = a2.addingProduct(v, x2.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self))
+        a3 = a3.addingProduct(v, x3.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self))
+        c += 8
+    }
+    var s = SIMD4(horizontalSum(a0), horizontalSum(a1), horizontalSum(a2), horizontalSum(a3))
+    while c < cols {
+        let v = R.load1(w, c)
+        s[0] = s[0].addingProduct(v, x[c])
+        s[1] = s[1].addingProduct(v, x[xStride + c])
+        s[2] = s[2].addingProduct(v, x[2 * xStride + c])
+        s[3] = s[3].addingProduct(v, x[3 * xStride + c])
+        c += 1
+    }
+    return s
+}
+
+func matMulFloat<R: FloatRow>(_: R.Type, _ w: Matrix, _ x: UnsafePointer<Float>, tokens: Int,
+                              _ y: UnsafeMutablePointer<Float>, yStride: Int, _ pool: ThreadPool) {
+    let cols = w.cols
+    pool.run { thread, threads in
+        let share = rowShare(w.rows, thread: thread, threads: threads)
+        if share.isEmpty { return }
+        @inline(__always) func oneToken(_ rows: Range<Int>, _ t: Int) {
+            let xt = x + t * cols, yt = y + t * yStride
+            var r = rows.lowerBound
+            while r + 4 <= rows.upperBound {
+                let v = dotRows4(R.self, w.row(r), stride: w.rowBytes, cols: cols, xt)
+                yt[r] = v[0]; yt[r + 1] = v[1]; yt[r + 2] = v[2]; yt[r + 3] = v[3]
+                r += 4
+            }
+            while r < rows.upperBound {
+                yt[r] = dotRow(R.self, w.row(r), cols: cols, xt)
+                r += 1
+            }
+        }
+        if tokens == 1 { return oneToken(share, 0) }
+        let tile = tileRows(rowBytes: w.rowBytes)
+        var r0 = share.lowerBound
+        while r0 < share.upperBound {
+            let rows = r0..<min(share.upperBound, r0 + tile)
+            var t = 0
+            while t + 4 <= tokens {
+                let yt = y + t * yStride
+                for r in rows {
+                    let v = dotRow4Tokens(R.self, w.row(r), cols: cols, x + t * cols, xStride: cols)
+                    yt[r] = v[0]; yt[yStride + r] = v[1]; yt[2 * yStride + r] = v[2]; yt[3 * yStride + r] = v[3]
+                }
+                t += 4
+            }
+            while t < tokens {
+                oneToken(rows, t)
+                t += 1
+            }
+            r0 = rows.upperBound
+        }
+    }
+}

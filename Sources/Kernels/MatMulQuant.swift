@@ -1,0 +1,301 @@
+// Integer dot products of Q8_0, Q4_0 and Q4_1 weight blocks with activations quantized like Q8_0.
+//
+// Activations: each 32-element block gets d = amax / 127 and q = round(x / d), exactly as quantizeRow(.q8_0)
+// does (Quant/Blocks.swift); d is kept as its f16 value (what Q8_0 stores). The values are stored widened to
+// Int16, so a block dot is two vpmaddwd (16 products each, summed in pairs into Int32 lanes) with the weights
+// also widened to Int16: Q8_0 by sign extension, Q4_0 as nibble − 8, Q4_1 as the bare nibble plus m·Σx, the
+// Q8_1 term, with Σx = d·Σq kept exactly in a Float (ggml rounds it to f16).
+//
+// Per block and (row, token): acc += Float(dot) · (d_w · d_x) in 8 float lanes, summed at the end of the
+// row. Every kernel below does exactly this per (row, token), so they agree bit for bit.
+
+import Quant
+
+// MARK: activations
+
+/// One token's quantized activations in scratch, `rowBytes(cols:)` apart:
+/// Int16 q[cols] | Float d[cols/32] | Float s[cols/32] (s = d·Σq, used by Q4_1).
+enum QuantizedActivations {
+    static func rowBytes(cols: Int) -> Int { (2 * cols + 8 * (cols / 32) + 63) & ~63 }
+}
+
+/// Quantizes one row of `cols` floats (a multiple of 32) into `out` (QuantizedActivations layout).
+// Per block: 4× vandps/vmaxps, vmulps, vroundps, vcmpps/vblendvps, vaddps (float→int via 1.5·2²³),
+// vpackssdw, no calls.
+@inline(never)
+func quantizeActivations(_ x: UnsafePointer<Float>, cols: Int, into out: UnsafeMutableRawPointer) {
+    let blocks = cols / 32
+    let d = (out + 2 * cols).assumingMemoryBound(to: Float.self)
+    let s = d + blocks
+    let src = UnsafeRawPointer(x)
+    for b in 0..<blocks {
+        let v0 = src.loadUnaligned(fromByteOffset: 128 * b, as: SIMD8<Float>.self)
+        let v1 = src.loadUnaligned(fromByteOffset: 128 * b + 32, as: SIMD8<Float>.self)
+        let v2 = src.loadUnaligned(fromByteOffset: 128 * b + 64, as: SIMD8<Float>.self)
+        let v3 = src.loadUnaligned(fromByteOffset: 128 * b + 96, as: SIMD8<Float>.self)
+        let m = maximum(maximum(magnitude(v0), magnitude(v1)), maximum(magnitude(v2), magnitude(v3)))
+        let m4 = maximum(m.lowHalf, m.highHalf)
+        let amax = max(max(m4[0], m4[1]), max(m4[2], m4[3]))
+        let scale = amax / 127
+        let inverse: Float = scale != 0 ? 1 / scale : 0
+        let q0 = roundedInt(v0 * inverse), q1 = roundedInt(v1 * inverse)
+        let q2 = roundedInt(v2 * inverse), q3 = roundedInt(v3 * inverse)
+        let q = out + 64 * b
+        q.storeBytes(of: narrow(q0), as: SIMD8<Int16>.self)
+        q.storeBytes(of: narrow(q1), toByteOffset: 16, as: SIMD8<Int16>.self)
+        q.storeBytes(of: narrow(q2), toByteOffset: 32, as: SIMD8<Int16>.self)
+        q.storeBytes(of: narrow(q3), toByteOffset: 48, as: SIMD8<Int16>.self)
+        let stored = Float(Float16(scale))     // what Q8_0 keeps
+        d[b] = stored
+        s[b] = stored * Float(horizontalSum((q0 &+ q1) &+ (q2 &+ q3)))   // exact: |Σq| < 2¹² fits with d's 11 bits
+    }
+}
+
+@inline(__always) func magnitude(_ v: SIMD8<Float>) -> SIMD8<Float> {
+    SIMD8<Float>(bitPattern: v.bitPattern & 0x7fff_ffff)
+}
+
+@inline(__always) func maximum<V: SIMD>(_ a: V, _ b: V) -> V where V.Scalar: FloatingPoint {
+    a.replacing(with: b, where: a .< b)
+}
+
+/// Rounds to the nearest integer, halves away from zero (Swift's and C's `roundf`), for |v| < 2²²;
+/// NaN gives garbage, not a trap.
+@inline(__always) func roundedInt(_ v: SIMD8<Float>) -> SIMD8<Int32> {
+    let t = v.rounded(.towardZero)
+    let f = v - t
+    let one = SIMD8<Float>(repeating: 1)
+    var r = t.replacing(with: t + one, where: f .>= 0.5)
+    r.replace(with: t - one, where: f .<= -0.5)
+    // Adding 1.5·2²³ puts the integer in the low mantissa bits.
+    return (r + 12_582_912).bitPattern &- 0x4b40_0000
+}
+
+extension SIMD8<Float> {
+    @inline(__always) init(bitPattern v: SIMD8<UInt32>) { self = unsafeBitCast(v, to: SIMD8<Float>.self) }
+    @inline(__always) var bitPattern: SIMD8<UInt32> { unsafeBitCast(self, to: SIMD8<UInt32>.self) }
+}
+
+extension SIMD8<UInt32> {
+    @inline(__always) static func &- (a: SIMD8<UInt32>, b: UInt32) -> SIMD8<Int32> {
+        unsafeBitCast(a &- SIMD8<UInt32>(repeating: b), to: SIMD8<Int32>.self)
+    }
+}
+
+@inline(__always) func narrow(_ v: SIMD8<Int32>) -> SIMD8<Int16> {
+    SIMD8<Int16>(Int16(truncatingIfNeeded: v[0]), Int16(truncatingIfNeeded: v[1]),
+                 Int16(truncatingIfNeeded: v[2]), Int16(truncatingIfNeeded: v[3]),
+                 Int16(truncatingIfNeeded: v[4]), Int16(truncatingIfNeeded: v[5]),
+                 Int16(truncatingIfNeeded: v[6]), Int16(truncatingIfNeeded: v[7]))
+}
+
+// MARK: weight blocks
+
+/// A 32-element weight block format: its 32 integers widened to Int16 (elements 0..<16 and 16..<32),
+/// its scale, and for Q4_1 its minimum.
+protocol QuantBlock {
+    static var bytes: Int { get }
+    static func values(_ p: UnsafeRawPointer) -> (SIMD16<Int16>, SIMD16<Int16>)
+    static func scale(_ p: UnsafeRawPointer) -> Float
+    /// Whether blocks have a minimum m (x = d·q + m): then the dot adds m·Σx.
+    static var hasMinimum: Bool { get }
+    static func minimum(_ p: UnsafeRawPointer) -> Float
+}
+
+enum Q8_0Block: QuantBlock {
+    static var bytes: Int { 34 }
+    // 2× vpmovsxbw ymm, mem
+    @inline(__always) static func values(_ p: UnsafeRawPointer) -> (SIMD16<Int16>, SIMD16<Int16>) {
+        (widen(p.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int8>.self)),
+         widen(p.loadUnaligned(fromByteOffset: 18, as: SIMD16<Int8>.self)))
+    }
+    @inline(__always) static func scale(_ p: UnsafeRawPointer) -> Float { floatFromF16(p.loadUnaligned(as: UInt16.self)) }
+    static var hasMinimum: Bool { false }
+    @inline(__always) static func minimum(_ p: UnsafeRawPointer) -> Float { 0 }
+}
+
+enum Q4_0Block: QuantBlock {
+    static var bytes: Int { 18 }
+    // vpmovzxbw ymm, mem; vpand; vpsrlw; 2× vpaddw (−8)
+    @inline(__always) static func values(_ p: UnsafeRawPointer) -> (SIMD16<Int16>, SIMD16<Int16>) {
+        let q = widen(p.loadUnaligned(fromByteOffset: 2, as: SIMD16<UInt8>.self))
+        return ((q & 0xf) &- 8, (q &>> 4) &- 8)
+    }
+    @inline(__always) static func scale(_ p: UnsafeRawPointer) -> Float { floatFromF16(p.loadUnaligned(as: UInt16.self)) }
+    static var hasMinimum: Bool { false }
+    @inline(__always) static func minimum(_ p: UnsafeRawPointer) -> Float { 0 }
+}
+
+enum Q4_1Block: QuantBlock {
+    static var bytes: Int { 20 }
+    // vpmovzxbw ymm, mem; vpand; vpsrlw
+    @inline(__always) static func values(_ p: UnsafeRawPointer) -> (SIMD16<Int16>, SIMD16<Int16>) {
+        let q = widen(p.loadUnaligned(fromByteOffset: 4, as: SIMD16<UInt8>.self))
+        return (q & 0xf, q &>> 4)
+    }
+    @inline(__always) static func scale(_ p: UnsafeRawPointer) -> Float { floatFromF16(p.loadUnaligned(as: UInt16.self)) }
+    static var hasMinimum: Bool { true }
+    @inline(__always) static func minimum(_ p: UnsafeRawPointer) -> Float {
+        floatFromF16(p.loadUnaligned(fromByteOffset: 2, as: UInt16.self))
+    }
+}
+
+@inline(__always) func widen(_ x: SIMD16<Int8>) -> SIMD16<Int16> {
+    var r = SIMD16<Int16>()
+    for i in 0..<16 { r[i] = Int16(x[i]) }
+    return r
+}
+
+@inline(__always) func widen(_ x: SIMD16<UInt8>) -> SIMD16<Int16> {
+    var r = SIMD16<Int16>()
+    for i in 0..<16 { r[i] = Int16(x[i]) }
+    return r
+}
+
+@inline(__always) func widen(_ x: SIMD16<Int16>) -> SIMD16<Int32> {
+    var r = SIMD16<Int32>()
+    for i in 0..<16 { r[i] = Int32(x[i]) }
+    return r
+}
+
+/// Σ of products in adjacent pairs: one vpmaddwd (LLVM matches this sext/mul/even+odd shape).
+@inline(__always) func multiplyAddPairs(_ a: SIMD16<Int16>, _ b: SIMD16<Int16>) -> SIMD8<Int32> {
+    let p = widen(a) &* widen(b)
+    return p.evenHalf &+ p.oddHalf
+}
+
+/// One block of one (row, token): the step every kernel shares.
+/// `x` points at the token's 32 Int16 values of this block; `m8` is m/8 (added in each of 8 lanes).
+@inline(__always)
+func accumulate<B: QuantBlock>(_: B.Type, _ acc: inout SIMD8<Float>, _ w: (SIMD16<Int16>, SIMD16<Int16>),
+                               d: Float, m8: Float, x: UnsafeRawPointer, dx: Float, sx: Float) {
+    let dot = multiplyAddPairs(w.0, x.loadUnaligned(as: SIMD16<Int16>.self))
+        &+ multiplyAddPairs(w.1, x.loadUnaligned(fromByteOffset: 32, as: SIMD16<Int16>.self))
+    acc = acc.addingProduct(SIMD8<Float>(dot), SIMD8<Float>(repeating: d) * SIMD8<Float>(repeating: dx))
+    if B.hasMinimum {
+        acc = acc.addingProduct(SIMD8<Float>(repeating: m8), SIMD8<Float>(repeating: sx))
+    }
+}
+
+// MARK: kernels
+
+/// Pointers into one token's quantized activations.
+struct ActivationRow {
+    let q: UnsafeRawPointer               // Int16 values
+    let d: UnsafePointer<Float>, s: UnsafePointer<Float>
+    init(_ base: UnsafeRawPointer, cols: Int) {
+        q = base
+        d = (base + 2 * cols).assumingMemoryBound(to: Float.self)
+        s = d + cols / 32
+    }
+}
+
+/// One row, one token.
+@inline(never)
+func dotRow<B: QuantBlock>(_: B.Type, _ w: UnsafeRawPointer, blocks: Int, _ x: ActivationRow) -> Float {
+    var acc = SIMD8<Float>()
+    for b in 0..<blocks {
+        let p = w + b * B.bytes
+        accumulate(B.self, &acc, B.values(p), d: B.scale(p), m8: B.minimum(p) * 0.125,
+                   x: x.q + 64 * b, dx: x.d[b], sx: x.s[b])
+    }
+    return horizontalSum(acc)
+}
+
+/// Four rows `stride` bytes apart, one token (token generation).
+// Loop body per block: 4× (weight unpack, 2× vpmaddwd ymm, mem, vpaddd, vcvtdq2ps, vmulps, vfmadd231ps), no calls.
+@inline(never)
+func dotRows4<B: QuantBlock>(_: B.Type, _ w: UnsafeRawPointer, stride: Int, blocks: Int, _ x: ActivationRow)
+    -> SIMD4<Float> {
+    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+    for b in 0..<blocks {
+        let p = w + b * B.bytes, xq = x.q + 64 * b, dx = x.d[b], sx = x.s[b]
+        accumulate(B.self, &a0, B.values(p), d: B.scale(p), m8: B.minimum(p) * 0.125, x: xq, dx: dx, sx: sx)
+        let p1 = p + stride
+        accumulate(B.self, &a1, B.values(p1), d: B.scale(p1), m8: B.minimum(p1) * 0.125, x: xq, dx: dx, sx: sx)
+        let p2 = p1 + stride
+        accumulate(B.self, &a2, B.values(p2), d: B.scale(p2), m8: B.minimum(p2) * 0.125, x: xq, dx: dx, sx: sx)
+        let p3 = p2 + stride
+        accumulate(B.self, &a3, B.values(p3), d: B.scale(p3), m8: B.minimum(p3) * 0.125, x: xq, dx: dx, sx: sx)
+    }
+    return SIMD4(horizontalSum(a0), horizontalSum(a1), horizontalSum(a2), horizontalSum(a3))
+}
+
+/// One row, four tokens (prompt processing): each weight block is unpacked once for four tokens.
+// Loop body per block: 1 weight unpack, then 4× (2× vpmaddwd ymm, mem, vpaddd, vcvtdq2ps, vmulps,
+// vfmadd231ps), no calls.
+@inline(never)
+func dotRow4Tokens<B: QuantBlock>(_: B.Type, _ w: UnsafeRawPointer, blocks: Int,
+                                  _ x0: ActivationRow, _ x1: ActivationRow, _ x2: ActivationRow,
+                                  _ x3: ActivationRow) -> SIMD4<Float> {
+    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+    for b in 0..<blocks {
+        let p = w + b * B.bytes
+        let v = B.values(p), d = B.scale(p), m8 = B.minimum(p) * 0.125
+        accumulate(B.self, &a0, v, d: d, m8: m8, x: x0.q + 64 * b, dx: x0.d[b], sx: x0.s[b])
+        accumulate(B.self, &a1, v, d: d, m8: m8, x: x1.q + 64 * b, dx: x1.d[b], sx: x1.s[b])
+        accumulate(B.self, &a2, v, d: d, m8: m8, x: x2.q + 64 * b, dx: x2.d[b], sx: x2.s[b])
+        accumulate(B.self, &a3, v, d: d, m8: m8, x: x3.q + 64 * b, dx: x3.d[b], sx: x3.s[b])
+    }
+    return SIMD4(horizontalSum(a0), horizontalSum(a1), horizontalSum(a2), horizontalSum(a3))
+}
+
+// MARK: driver
+
+func matMulQuantized<B: QuantBlock>(_: B.Type, _ w: Matrix, _ x: UnsafePointer<Float>, tokens: Int,
+                                    _ y: UnsafeMutablePointer<Float>, yStride: Int,
+                                    _ scratch: UnsafeMutableRawPointer, _ pool: ThreadPool) {
+    let cols = w.cols, blocks = cols / 32
+    let actBytes = QuantizedActivations.rowBytes(cols: cols)
+    // Quantize the activations: on this thread when it is little work (below a dispatch's cost), else split.
+    if tokens * cols <= 8192 || pool.threadCount == 1 {
+        for t in 0..<tokens { quantizeActivations(x + t * cols, cols: cols, into: scratch + t * actBytes) }
+    } else {
+        pool.run { thread, threads in
+            for t in rowShare(tokens, thread: thread, threads: threads, granule: 1) {
+                quantizeActivations(x + t * cols, cols: cols, into: scratch + t * actBytes)
+            }
+        }
+    }
+    let acts = UnsafeRawPointer(scratch)
+    @inline(__always) func act(_ t: Int) -> ActivationRow { ActivationRow(acts + t * actBytes, cols: cols) }
+    pool.run { thread, threads in
+        let share = rowShare(w.rows, thread: thread, threads: threads)
+        if share.isEmpty { return }
+        // Rows in fours for one token; the last 1–3 rows of the matrix one by one.
+        @inline(__always) func oneToken(_ rows: Range<Int>, _ t: Int) {
+            let xt = act(t), yt = y + t * yStride
+            var r = rows.lowerBound
+            while r + 4 <= rows.upperBound {
+                let v = dotRows4(B.self, w.row(r), stride: w.rowBytes, blocks: blocks, xt)
+                yt[r] = v[0]; yt[r + 1] = v[1]; yt[r + 2] = v[2]; yt[r + 3] = v[3]
+                r += 4
+            }
+            while r < rows.upperBound {
+                yt[r] = dotRow(B.self, w.row(r), blocks: blocks, xt)
+                r += 1
+            }
+        }
+        if tokens == 1 { return oneToken(share, 0) }
+        let tile = tileRows(rowBytes: w.rowBytes)
+        var r0 = share.lowerBound
+        while r0 < share.upperBound {
+            let rows = r0..<min(share.upperBound, r0 + tile)
+            var t = 0
+            while t + 4 <= tokens {
+                let x0 = act(t), x1 = act(t + 1), x2 = act(t + 2), x3 = act(t + 3)
+                let yt = y + t * yStride
+                for r in rows {
+                    let v = dotRow4Tokens(B.self, w.row(r), blocks: blocks, x0, x1, x2, x3)
+                    yt[r] = v[0]; yt[yStride + r] = v[1]; yt[2 * yStride + r] = v[2]; yt[3 * yStride + r] = v[3]
+                }
+                t += 4
+            }
+            while t < tokens {
+                oneToken(rows, t)
+                t += 1
+            }
+            r0 = rows.upperBound
+        }
+    }
+}
