@@ -3,9 +3,9 @@
 // As in ggml: for quantized weights the activations are quantized once per call into `scratch` (32-element
 // blocks of int8 values with a float scale, the values of Q8_0), and each weight block is dotted with them in
 // integers (MatMulQuant.swift); float weights are dotted with the float activations (MatMulFloat.swift).
-// Rows are split among the pool's threads in groups of 4; every (row, token) is computed by the same
-// sequence of operations whichever kernel, tile or thread count computes it, so results do not depend on
-// the number of threads or on how many tokens are in the batch.
+// Rows are split among the pool's threads; which kernel computes a (row, token) depends only on the token's
+// place in the batch (groups of four tokens share each weight load), never on the thread count, so results
+// are identical for any number of threads.
 
 import Quant
 

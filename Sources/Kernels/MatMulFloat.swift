@@ -2,7 +2,7 @@
 //
 // Weights are converted 8 at a time to floats (F16: vcvtph2ps; BF16: vpmovzxwd + vpslld) and multiplied
 // into 8 float lanes with vfmadd231ps; a row's last cols % 8 elements are added one by one after the lanes
-// are summed. Every kernel does exactly this per (row, token), so they agree bit for bit.
+// are summed. As for quantized weights, the thread count never changes a result.
 
 import Quant
 
@@ -49,47 +49,26 @@ enum BF16Row: FloatRow {
     }
 }
 
-/// One row, one token.
+/// One row, one token: two accumulators (alternate 8-element steps) so consecutive FMAs do not wait on
+/// each other; rows one at a time, which streams from memory best (see MatMulQuant.swift).
+// Loop body: 2× (weight load/convert, vfmadd231ps ymm, mem); no calls.
 @inline(never)
 func dotRow<R: FloatRow>(_: R.Type, _ w: UnsafeRawPointer, cols: Int, _ x: UnsafePointer<Float>) -> Float {
     let xs = UnsafeRawPointer(x)
-    var acc = SIMD8<Float>()
+    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
     var c = 0
-    while c + 8 <= cols {
-        acc = acc.addingProduct(R.load8(w, c), xs.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self))
+    while c + 16 <= cols {
+        a0 = a0.addingProduct(R.load8(w, c), xs.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self))
+        a1 = a1.addingProduct(R.load8(w, c + 8), xs.loadUnaligned(fromByteOffset: 4 * c + 32, as: SIMD8<Float>.self))
+        c += 16
+    }
+    if c + 8 <= cols {
+        a0 = a0.addingProduct(R.load8(w, c), xs.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self))
         c += 8
     }
-    var sum = horizontalSum(acc)
+    var sum = horizontalSum(a0 + a1)
     while c < cols { sum = sum.addingProduct(R.load1(w, c), x[c]); c += 1 }
     return sum
-}
-
-/// Four rows `stride` bytes apart, one token.
-// Loop body: 4× (weight load/convert, vfmadd231ps ymm, mem), no calls.
-@inline(never)
-func dotRows4<R: FloatRow>(_: R.Type, _ w: UnsafeRawPointer, stride: Int, cols: Int, _ x: UnsafePointer<Float>)
-    -> SIMD4<Float> {
-    let xs = UnsafeRawPointer(x)
-    let w1 = w + stride, w2 = w1 + stride, w3 = w2 + stride
-    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
-    var c = 0
-    while c + 8 <= cols {
-        let v = xs.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self)
-        a0 = a0.addingProduct(R.load8(w, c), v)
-        a1 = a1.addingProduct(R.load8(w1, c), v)
-        a2 = a2.addingProduct(R.load8(w2, c), v)
-        a3 = a3.addingProduct(R.load8(w3, c), v)
-        c += 8
-    }
-    var s = SIMD4(horizontalSum(a0), horizontalSum(a1), horizontalSum(a2), horizontalSum(a3))
-    while c < cols {
-        s[0] = s[0].addingProduct(R.load1(w, c), x[c])
-        s[1] = s[1].addingProduct(R.load1(w1, c), x[c])
-        s[2] = s[2].addingProduct(R.load1(w2, c), x[c])
-        s[3] = s[3].addingProduct(R.load1(w3, c), x[c])
-        c += 1
-    }
-    return s
 }
 
 /// One row, four tokens `xStride` floats apart: each weight vector is converted once for four tokens.
@@ -128,16 +107,7 @@ func matMulFloat<R: FloatRow>(_: R.Type, _ w: Matrix, _ x: UnsafePointer<Float>,
         if share.isEmpty { return }
         @inline(__always) func oneToken(_ rows: Range<Int>, _ t: Int) {
             let xt = x + t * cols, yt = y + t * yStride
-            var r = rows.lowerBound
-            while r + 4 <= rows.upperBound {
-                let v = dotRows4(R.self, w.row(r), stride: w.rowBytes, cols: cols, xt)
-                yt[r] = v[0]; yt[r + 1] = v[1]; yt[r + 2] = v[2]; yt[r + 3] = v[3]
-                r += 4
-            }
-            while r < rows.upperBound {
-                yt[r] = dotRow(R.self, w.row(r), cols: cols, xt)
-                r += 1
-            }
+            for r in rows { yt[r] = dotRow(R.self, w.row(r), cols: cols, xt) }
         }
         if tokens == 1 { return oneToken(share, 0) }
         let tile = tileRows(rowBytes: w.rowBytes)

@@ -7,7 +7,9 @@
 // Q8_1 term, with Σx = d·Σq kept exactly in a Float (ggml rounds it to f16).
 //
 // Per block and (row, token): acc += Float(dot) · (d_w · d_x) in 8 float lanes, summed at the end of the
-// row. Every kernel below does exactly this per (row, token), so they agree bit for bit.
+// row. Which kernel computes a (row, token) depends only on the token's place in the batch, never on the
+// thread count, so results are identical for any number of threads; a token computed in a group of four
+// may differ in the last bits from the same token alone (the blocks are summed in another order).
 
 import Quant
 
@@ -96,10 +98,23 @@ extension SIMD8<UInt32> {
 protocol QuantBlock {
     static var bytes: Int { get }
     static func values(_ p: UnsafeRawPointer) -> (SIMD16<Int16>, SIMD16<Int16>)
-    static func scale(_ p: UnsafeRawPointer) -> Float
-    /// Whether blocks have a minimum m (x = d·q + m): then the dot adds m·Σx.
+    /// Whether blocks have a minimum m (x = d·q + m, m the f16 after d): then the dot adds m·Σx.
     static var hasMinimum: Bool { get }
-    static func minimum(_ p: UnsafeRawPointer) -> Float
+}
+
+/// The block's scale d and (for Q4_1) m/8, each in all 8 lanes, from the f16 values at its start.
+/// Without a minimum: vpbroadcastw, vcvtph2ps, vpermps. (Converting a lone 16-bit load instead compiles to
+/// vpinsrw into whatever register LLVM picks, often an accumulator, which made every block wait for the
+/// previous block's FMA and halved the speed.) With one: vmovq, vcvtph2ps, both lanes used, no vpinsrw.
+@inline(__always) func scaleAndMinimum<B: QuantBlock>(_: B.Type, _ p: UnsafeRawPointer)
+    -> (d: SIMD8<Float>, m8: SIMD8<Float>) {
+    if B.hasMinimum {
+        let h = SIMD4<Float>(p.loadUnaligned(as: SIMD4<Float16>.self))   // every block is ≥ 8 bytes
+        return (SIMD8(repeating: h[0]), SIMD8(repeating: h[1] * 0.125))
+    }
+    let bits = SIMD8<UInt32>(repeating: p.loadUnaligned(as: UInt32.self))
+    let f = SIMD8<Float>(unsafeBitCast(bits, to: SIMD16<Float16>.self).lowHalf)   // d, ·, d, ·, ...
+    return (SIMD8(f[0], f[0], f[0], f[0], f[4], f[4], f[4], f[4]), SIMD8())
 }
 
 enum Q8_0Block: QuantBlock {
@@ -109,9 +124,7 @@ enum Q8_0Block: QuantBlock {
         (widen(p.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int8>.self)),
          widen(p.loadUnaligned(fromByteOffset: 18, as: SIMD16<Int8>.self)))
     }
-    @inline(__always) static func scale(_ p: UnsafeRawPointer) -> Float { floatFromF16(p.loadUnaligned(as: UInt16.self)) }
     static var hasMinimum: Bool { false }
-    @inline(__always) static func minimum(_ p: UnsafeRawPointer) -> Float { 0 }
 }
 
 enum Q4_0Block: QuantBlock {
@@ -121,9 +134,7 @@ enum Q4_0Block: QuantBlock {
         let q = widen(p.loadUnaligned(fromByteOffset: 2, as: SIMD16<UInt8>.self))
         return ((q & 0xf) &- 8, (q &>> 4) &- 8)
     }
-    @inline(__always) static func scale(_ p: UnsafeRawPointer) -> Float { floatFromF16(p.loadUnaligned(as: UInt16.self)) }
     static var hasMinimum: Bool { false }
-    @inline(__always) static func minimum(_ p: UnsafeRawPointer) -> Float { 0 }
 }
 
 enum Q4_1Block: QuantBlock {
@@ -133,11 +144,7 @@ enum Q4_1Block: QuantBlock {
         let q = widen(p.loadUnaligned(fromByteOffset: 4, as: SIMD16<UInt8>.self))
         return (q & 0xf, q &>> 4)
     }
-    @inline(__always) static func scale(_ p: UnsafeRawPointer) -> Float { floatFromF16(p.loadUnaligned(as: UInt16.self)) }
     static var hasMinimum: Bool { true }
-    @inline(__always) static func minimum(_ p: UnsafeRawPointer) -> Float {
-        floatFromF16(p.loadUnaligned(fromByteOffset: 2, as: UInt16.self))
-    }
 }
 
 @inline(__always) func widen(_ x: SIMD16<Int8>) -> SIMD16<Int16> {
@@ -164,18 +171,21 @@ enum Q4_1Block: QuantBlock {
     return p.evenHalf &+ p.oddHalf
 }
 
-/// One block of one (row, token): the step every kernel shares.
-/// `x` points at the token's 32 Int16 values of this block; `m8` is m/8 (added in each of 8 lanes).
+/// One block of one (row, token): the step every kernel shares. `acc` gathers d·dx·dot, `accMin` (Q4_1)
+/// m/8·s in each of its 8 lanes; two accumulators so that neither waits on the other's FMA.
+/// `x` points at the token's 32 Int16 values of this block.
 @inline(__always)
-func accumulate<B: QuantBlock>(_: B.Type, _ acc: inout SIMD8<Float>, _ w: (SIMD16<Int16>, SIMD16<Int16>),
-                               d: Float, m8: Float, x: UnsafeRawPointer, dx: Float, sx: Float) {
+func accumulate<B: QuantBlock>(_: B.Type, _ acc: inout SIMD8<Float>, _ accMin: inout SIMD8<Float>,
+                               _ w: (SIMD16<Int16>, SIMD16<Int16>), _ dm: (d: SIMD8<Float>, m8: SIMD8<Float>),
+                               x: UnsafeRawPointer, dx: Float, sx: Float) {
     let dot = multiplyAddPairs(w.0, x.loadUnaligned(as: SIMD16<Int16>.self))
         &+ multiplyAddPairs(w.1, x.loadUnaligned(fromByteOffset: 32, as: SIMD16<Int16>.self))
-    acc = acc.addingProduct(SIMD8<Float>(dot), SIMD8<Float>(repeating: d) * SIMD8<Float>(repeating: dx))
+    acc = acc.addingProduct(SIMD8<Float>(dot), dm.d * SIMD8<Float>(repeating: dx))
     if B.hasMinimum {
-        acc = acc.addingProduct(SIMD8<Float>(repeating: m8), SIMD8<Float>(repeating: sx))
+        accMin = accMin.addingProduct(dm.m8, SIMD8<Float>(repeating: sx))
     }
 }
+
 
 // MARK: kernels
 
@@ -190,54 +200,48 @@ struct ActivationRow {
     }
 }
 
-/// One row, one token.
+/// One row, one token (token generation, and the last tokens of a batch). Even and odd blocks go to
+/// separate accumulators so that consecutive blocks do not wait on each other's FMA. Rows are taken one at
+/// a time: two or four rows interleaved ran at a third of the memory bandwidth (the hardware prefetcher
+/// here follows one stream per loop far better than several).
+// Loop body per 2 blocks: 2× (weight unpack, 2× vpmaddwd ymm, mem, vpaddd, vcvtdq2ps, vmulps,
+// vfmadd231ps); no calls.
 @inline(never)
 func dotRow<B: QuantBlock>(_: B.Type, _ w: UnsafeRawPointer, blocks: Int, _ x: ActivationRow) -> Float {
-    var acc = SIMD8<Float>()
-    for b in 0..<blocks {
+    var a0 = SIMD8<Float>(), m0 = SIMD8<Float>(), a1 = SIMD8<Float>(), m1 = SIMD8<Float>()
+    var b = 0
+    while b + 2 <= blocks {
+        let p = w + b * B.bytes, p1 = p + B.bytes
+        accumulate(B.self, &a0, &m0, B.values(p), scaleAndMinimum(B.self, p), x: x.q + 64 * b, dx: x.d[b], sx: x.s[b])
+        accumulate(B.self, &a1, &m1, B.values(p1), scaleAndMinimum(B.self, p1), x: x.q + 64 * (b + 1),
+                   dx: x.d[b + 1], sx: x.s[b + 1])
+        b += 2
+    }
+    if b < blocks {
         let p = w + b * B.bytes
-        accumulate(B.self, &acc, B.values(p), d: B.scale(p), m8: B.minimum(p) * 0.125,
-                   x: x.q + 64 * b, dx: x.d[b], sx: x.s[b])
+        accumulate(B.self, &a0, &m0, B.values(p), scaleAndMinimum(B.self, p), x: x.q + 64 * b, dx: x.d[b], sx: x.s[b])
     }
-    return horizontalSum(acc)
-}
-
-/// Four rows `stride` bytes apart, one token (token generation).
-// Loop body per block: 4× (weight unpack, 2× vpmaddwd ymm, mem, vpaddd, vcvtdq2ps, vmulps, vfmadd231ps), no calls.
-@inline(never)
-func dotRows4<B: QuantBlock>(_: B.Type, _ w: UnsafeRawPointer, stride: Int, blocks: Int, _ x: ActivationRow)
-    -> SIMD4<Float> {
-    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
-    for b in 0..<blocks {
-        let p = w + b * B.bytes, xq = x.q + 64 * b, dx = x.d[b], sx = x.s[b]
-        accumulate(B.self, &a0, B.values(p), d: B.scale(p), m8: B.minimum(p) * 0.125, x: xq, dx: dx, sx: sx)
-        let p1 = p + stride
-        accumulate(B.self, &a1, B.values(p1), d: B.scale(p1), m8: B.minimum(p1) * 0.125, x: xq, dx: dx, sx: sx)
-        let p2 = p1 + stride
-        accumulate(B.self, &a2, B.values(p2), d: B.scale(p2), m8: B.minimum(p2) * 0.125, x: xq, dx: dx, sx: sx)
-        let p3 = p2 + stride
-        accumulate(B.self, &a3, B.values(p3), d: B.scale(p3), m8: B.minimum(p3) * 0.125, x: xq, dx: dx, sx: sx)
-    }
-    return SIMD4(horizontalSum(a0), horizontalSum(a1), horizontalSum(a2), horizontalSum(a3))
+    return horizontalSum((a0 + a1) + (m0 + m1))
 }
 
 /// One row, four tokens (prompt processing): each weight block is unpacked once for four tokens.
 // Loop body per block: 1 weight unpack, then 4× (2× vpmaddwd ymm, mem, vpaddd, vcvtdq2ps, vmulps,
-// vfmadd231ps), no calls.
+// vfmadd231ps); no calls.
 @inline(never)
 func dotRow4Tokens<B: QuantBlock>(_: B.Type, _ w: UnsafeRawPointer, blocks: Int,
                                   _ x0: ActivationRow, _ x1: ActivationRow, _ x2: ActivationRow,
                                   _ x3: ActivationRow) -> SIMD4<Float> {
     var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+    var m0 = SIMD8<Float>(), m1 = SIMD8<Float>(), m2 = SIMD8<Float>(), m3 = SIMD8<Float>()
     for b in 0..<blocks {
         let p = w + b * B.bytes
-        let v = B.values(p), d = B.scale(p), m8 = B.minimum(p) * 0.125
-        accumulate(B.self, &a0, v, d: d, m8: m8, x: x0.q + 64 * b, dx: x0.d[b], sx: x0.s[b])
-        accumulate(B.self, &a1, v, d: d, m8: m8, x: x1.q + 64 * b, dx: x1.d[b], sx: x1.s[b])
-        accumulate(B.self, &a2, v, d: d, m8: m8, x: x2.q + 64 * b, dx: x2.d[b], sx: x2.s[b])
-        accumulate(B.self, &a3, v, d: d, m8: m8, x: x3.q + 64 * b, dx: x3.d[b], sx: x3.s[b])
+        let v = B.values(p), dm = scaleAndMinimum(B.self, p)
+        accumulate(B.self, &a0, &m0, v, dm, x: x0.q + 64 * b, dx: x0.d[b], sx: x0.s[b])
+        accumulate(B.self, &a1, &m1, v, dm, x: x1.q + 64 * b, dx: x1.d[b], sx: x1.s[b])
+        accumulate(B.self, &a2, &m2, v, dm, x: x2.q + 64 * b, dx: x2.d[b], sx: x2.s[b])
+        accumulate(B.self, &a3, &m3, v, dm, x: x3.q + 64 * b, dx: x3.d[b], sx: x3.s[b])
     }
-    return SIMD4(horizontalSum(a0), horizontalSum(a1), horizontalSum(a2), horizontalSum(a3))
+    return SIMD4(horizontalSum(a0 + m0), horizontalSum(a1 + m1), horizontalSum(a2 + m2), horizontalSum(a3 + m3))
 }
 
 // MARK: driver
@@ -262,19 +266,9 @@ func matMulQuantized<B: QuantBlock>(_: B.Type, _ w: Matrix, _ x: UnsafePointer<F
     pool.run { thread, threads in
         let share = rowShare(w.rows, thread: thread, threads: threads)
         if share.isEmpty { return }
-        // Rows in fours for one token; the last 1–3 rows of the matrix one by one.
         @inline(__always) func oneToken(_ rows: Range<Int>, _ t: Int) {
             let xt = act(t), yt = y + t * yStride
-            var r = rows.lowerBound
-            while r + 4 <= rows.upperBound {
-                let v = dotRows4(B.self, w.row(r), stride: w.rowBytes, blocks: blocks, xt)
-                yt[r] = v[0]; yt[r + 1] = v[1]; yt[r + 2] = v[2]; yt[r + 3] = v[3]
-                r += 4
-            }
-            while r < rows.upperBound {
-                yt[r] = dotRow(B.self, w.row(r), blocks: blocks, xt)
-                r += 1
-            }
+            for r in rows { yt[r] = dotRow(B.self, w.row(r), blocks: blocks, xt) }
         }
         if tokens == 1 { return oneToken(share, 0) }
         let tile = tileRows(rowBytes: w.rowBytes)

@@ -155,8 +155,9 @@ func matMulMatchesFloatActivations(_ type: GGMLType) {
     }
 }
 
-/// A token's results do not depend on the batch it is in (prompt processing equals token-by-token),
-/// and rows beyond w.rows in a wider yStride are left alone.
+/// A token's results barely depend on the batch it is in (a group of four tokens sums its blocks in another
+/// order than a lone token: float32 rounding, ≤ 1e-5 of Σ|w·x| as above), and rows beyond w.rows in a wider
+/// yStride are left alone.
 @Test(arguments: [GGMLType.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1])
 func batchedEqualsOneTokenAtATime(_ type: GGMLType) {
     let rows = 37, cols = 576, tokens = 17
@@ -166,7 +167,12 @@ func batchedEqualsOneTokenAtATime(_ type: GGMLType) {
     let batched = runMatMul(w.matrix, x, tokens: tokens, pool: pools[1], yStride: rows + 3)
     for t in 0..<tokens {
         let single = runMatMul(w.matrix, Array(x[t * cols..<(t + 1) * cols]), tokens: 1, pool: pools[2])
-        #expect(Array(batched[t * (rows + 3)..<t * (rows + 3) + rows]) == single, "\(type.name) token \(t)")
+        for r in 0..<rows {
+            var magnitude = 0.0
+            for c in 0..<cols { magnitude += abs(Double(w.dequantized[r * cols + c]) * Double(x[t * cols + c])) }
+            let difference = Double(abs(batched[t * (rows + 3) + r] - single[r]))
+            #expect(difference <= 1e-5 * magnitude, "\(type.name) token \(t) row \(r): \(difference)")
+        }
         #expect(batched[t * (rows + 3) + rows..<(t + 1) * (rows + 3)].allSatisfy { $0.isNaN })
     }
 }
