@@ -45,13 +45,17 @@ public func matMul(_ w: Matrix, _ x: UnsafePointer<Float>, tokens: Int, into y: 
                    yStride: Int, scratch: UnsafeMutableRawPointer, pool: ThreadPool) {
     precondition(yStride >= w.rows || tokens <= 1)
     guard tokens > 0, w.rows > 0 else { return }
+    // The per-thread work goes to the pool as capture-free functions and a pointer to the arguments on
+    // this stack: no allocation per call.
+    let q = QuantizedJob(w: w, x: x, tokens: tokens, y: y, yStride: yStride, scratch: scratch)
+    var f: FloatJob { FloatJob(w: w, x: x, tokens: tokens, y: y, yStride: yStride) }
     switch w.type {
-    case .q8_0: matMulQuantized(Q8_0Block.self, w, x, tokens: tokens, y, yStride: yStride, scratch, pool)
-    case .q4_0: matMulQuantized(Q4_0Block.self, w, x, tokens: tokens, y, yStride: yStride, scratch, pool)
-    case .q4_1: matMulQuantized(Q4_1Block.self, w, x, tokens: tokens, y, yStride: yStride, scratch, pool)
-    case .f32: matMulFloat(F32Row.self, w, x, tokens: tokens, y, yStride: yStride, pool)
-    case .f16: matMulFloat(F16Row.self, w, x, tokens: tokens, y, yStride: yStride, pool)
-    case .bf16: matMulFloat(BF16Row.self, w, x, tokens: tokens, y, yStride: yStride, pool)
+    case .q8_0: matMulQuantized(q, pool) { c, t, n in quantizedShare(Q8_0Block.self, c, t, n) }
+    case .q4_0: matMulQuantized(q, pool) { c, t, n in quantizedShare(Q4_0Block.self, c, t, n) }
+    case .q4_1: matMulQuantized(q, pool) { c, t, n in quantizedShare(Q4_1Block.self, c, t, n) }
+    case .f32: withUnsafePointer(to: f) { pool.run(context: $0) { c, t, n in floatShare(F32Row.self, c, t, n) } }
+    case .f16: withUnsafePointer(to: f) { pool.run(context: $0) { c, t, n in floatShare(F16Row.self, c, t, n) } }
+    case .bf16: withUnsafePointer(to: f) { pool.run(context: $0) { c, t, n in floatShare(BF16Row.self, c, t, n) } }
     default: preconditionFailure("matMul: \(w.type.name) weights are not supported")
     }
 }
@@ -86,3 +90,13 @@ func horizontalSum(_ v: SIMD8<Int32>) -> Int32 {
     let q = h.lowHalf &+ h.highHalf
     return q[0] &+ q[1]
 }
+
+/// f16 to float, vcvtph2ps. Written out lane by lane: the generic SIMD conversion initializer is not always
+/// inlined (a call per block in the hot loop).
+@inline(__always)
+func floats(_ h: SIMD8<Float16>) -> SIMD8<Float> {
+    SIMD8(Float(h[0]), Float(h[1]), Float(h[2]), Float(h[3]), Float(h[4]), Float(h[5]), Float(h[6]), Float(h[7]))
+}
+
+@inline(__always)
+func floats(_ h: SIMD4<Float16>) -> SIMD4<Float> { SIMD4(Float(h[0]), Float(h[1]), Float(h[2]), Float(h[3])) }

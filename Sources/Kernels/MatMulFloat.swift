@@ -28,7 +28,7 @@ enum F16Row: FloatRow {
     static var elementBytes: Int { 2 }
     // vcvtph2ps ymm, mem
     @inline(__always) static func load8(_ p: UnsafeRawPointer, _ i: Int) -> SIMD8<Float> {
-        SIMD8<Float>(p.loadUnaligned(fromByteOffset: 2 * i, as: SIMD8<Float16>.self))
+        floats(p.loadUnaligned(fromByteOffset: 2 * i, as: SIMD8<Float16>.self))
     }
     @inline(__always) static func load1(_ p: UnsafeRawPointer, _ i: Int) -> Float {
         floatFromF16(p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
@@ -99,35 +99,44 @@ func dotRow4Tokens<R: FloatRow>(_: R.Type, _ w: UnsafeRawPointer, cols: Int, _ x
     return s
 }
 
-func matMulFloat<R: FloatRow>(_: R.Type, _ w: Matrix, _ x: UnsafePointer<Float>, tokens: Int,
-                              _ y: UnsafeMutablePointer<Float>, yStride: Int, _ pool: ThreadPool) {
-    let cols = w.cols
-    pool.run { thread, threads in
-        let share = rowShare(w.rows, thread: thread, threads: threads)
-        if share.isEmpty { return }
-        @inline(__always) func oneToken(_ rows: Range<Int>, _ t: Int) {
-            let xt = x + t * cols, yt = y + t * yStride
-            for r in rows { yt[r] = dotRow(R.self, w.row(r), cols: cols, xt) }
-        }
-        if tokens == 1 { return oneToken(share, 0) }
-        let tile = tileRows(rowBytes: w.rowBytes)
-        var r0 = share.lowerBound
-        while r0 < share.upperBound {
-            let rows = r0..<min(share.upperBound, r0 + tile)
-            var t = 0
-            while t + 4 <= tokens {
-                let yt = y + t * yStride
-                for r in rows {
-                    let v = dotRow4Tokens(R.self, w.row(r), cols: cols, x + t * cols, xStride: cols)
-                    yt[r] = v[0]; yt[yStride + r] = v[1]; yt[2 * yStride + r] = v[2]; yt[3 * yStride + r] = v[3]
-                }
-                t += 4
+/// What every thread of a float matMul needs, on the caller's stack (ThreadPool.run(context:_:)).
+struct FloatJob {
+    let w: Matrix
+    let x: UnsafePointer<Float>
+    let tokens: Int
+    let y: UnsafeMutablePointer<Float>
+    let yStride: Int
+}
+
+/// This thread's share of the rows, all tokens.
+@inline(__always)
+func floatShare<R: FloatRow>(_: R.Type, _ context: UnsafeRawPointer, _ thread: Int, _ threads: Int) {
+    let job = context.load(as: FloatJob.self)
+    let w = job.w, x = job.x, y = job.y, yStride = job.yStride, tokens = job.tokens, cols = w.cols
+    let share = rowShare(w.rows, thread: thread, threads: threads)
+    if share.isEmpty { return }
+    @inline(__always) func oneToken(_ rows: Range<Int>, _ t: Int) {
+        let xt = x + t * cols, yt = y + t * yStride
+        for r in rows { yt[r] = dotRow(R.self, w.row(r), cols: cols, xt) }
+    }
+    if tokens == 1 { return oneToken(share, 0) }
+    let tile = tileRows(rowBytes: w.rowBytes)
+    var r0 = share.lowerBound
+    while r0 < share.upperBound {
+        let rows = r0..<min(share.upperBound, r0 + tile)
+        var t = 0
+        while t + 4 <= tokens {
+            let yt = y + t * yStride
+            for r in rows {
+                let v = dotRow4Tokens(R.self, w.row(r), cols: cols, x + t * cols, xStride: cols)
+                yt[r] = v[0]; yt[yStride + r] = v[1]; yt[2 * yStride + r] = v[2]; yt[3 * yStride + r] = v[3]
             }
-            while t < tokens {
-                oneToken(rows, t)
-                t += 1
-            }
-            r0 = rows.upperBound
+            t += 4
         }
+        while t < tokens {
+            oneToken(rows, t)
+            t += 1
+        }
+        r0 = rows.upperBound
     }
 }

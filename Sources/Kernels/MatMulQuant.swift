@@ -109,11 +109,11 @@ protocol QuantBlock {
 @inline(__always) func scaleAndMinimum<B: QuantBlock>(_: B.Type, _ p: UnsafeRawPointer)
     -> (d: SIMD8<Float>, m8: SIMD8<Float>) {
     if B.hasMinimum {
-        let h = SIMD4<Float>(p.loadUnaligned(as: SIMD4<Float16>.self))   // every block is ≥ 8 bytes
+        let h = floats(p.loadUnaligned(as: SIMD4<Float16>.self))   // every block is ≥ 8 bytes
         return (SIMD8(repeating: h[0]), SIMD8(repeating: h[1] * 0.125))
     }
     let bits = SIMD8<UInt32>(repeating: p.loadUnaligned(as: UInt32.self))
-    let f = SIMD8<Float>(unsafeBitCast(bits, to: SIMD16<Float16>.self).lowHalf)   // d, ·, d, ·, ...
+    let f = floats(unsafeBitCast(bits, to: SIMD16<Float16>.self).lowHalf)   // d, ·, d, ·, ...
     return (SIMD8(f[0], f[0], f[0], f[0], f[4], f[4], f[4], f[4]), SIMD8())
 }
 
@@ -246,50 +246,68 @@ func dotRow4Tokens<B: QuantBlock>(_: B.Type, _ w: UnsafeRawPointer, blocks: Int,
 
 // MARK: driver
 
-func matMulQuantized<B: QuantBlock>(_: B.Type, _ w: Matrix, _ x: UnsafePointer<Float>, tokens: Int,
-                                    _ y: UnsafeMutablePointer<Float>, yStride: Int,
-                                    _ scratch: UnsafeMutableRawPointer, _ pool: ThreadPool) {
-    let cols = w.cols, blocks = cols / 32
-    let actBytes = QuantizedActivations.rowBytes(cols: cols)
-    // Quantize the activations: on this thread when it is little work (below a dispatch's cost), else split.
-    if tokens * cols <= 8192 || pool.threadCount == 1 {
-        for t in 0..<tokens { quantizeActivations(x + t * cols, cols: cols, into: scratch + t * actBytes) }
-    } else {
-        pool.run { thread, threads in
-            for t in rowShare(tokens, thread: thread, threads: threads, granule: 1) {
-                quantizeActivations(x + t * cols, cols: cols, into: scratch + t * actBytes)
-            }
-        }
+/// What every thread of a quantized matMul needs, on the caller's stack (ThreadPool.run(context:_:)).
+struct QuantizedJob {
+    let w: Matrix
+    let x: UnsafePointer<Float>
+    let tokens: Int
+    let y: UnsafeMutablePointer<Float>
+    let yStride: Int
+    let scratch: UnsafeMutableRawPointer
+    var actBytes: Int { QuantizedActivations.rowBytes(cols: w.cols) }
+    func act(_ t: Int) -> ActivationRow { ActivationRow(scratch + t * actBytes, cols: w.cols) }
+}
+
+/// Quantizes this thread's share of the tokens into scratch.
+func quantizeShare(_ context: UnsafeRawPointer, _ thread: Int, _ threads: Int) {
+    let job = context.load(as: QuantizedJob.self)
+    for t in rowShare(job.tokens, thread: thread, threads: threads, granule: 1) {
+        quantizeActivations(job.x + t * job.w.cols, cols: job.w.cols, into: job.scratch + t * job.actBytes)
     }
-    let acts = UnsafeRawPointer(scratch)
-    @inline(__always) func act(_ t: Int) -> ActivationRow { ActivationRow(acts + t * actBytes, cols: cols) }
-    pool.run { thread, threads in
-        let share = rowShare(w.rows, thread: thread, threads: threads)
-        if share.isEmpty { return }
-        @inline(__always) func oneToken(_ rows: Range<Int>, _ t: Int) {
-            let xt = act(t), yt = y + t * yStride
-            for r in rows { yt[r] = dotRow(B.self, w.row(r), blocks: blocks, xt) }
+}
+
+func matMulQuantized(_ job: QuantizedJob, _ pool: ThreadPool, _ rows: ThreadPool.Job) {
+    withUnsafePointer(to: job) { context in
+        // Quantize the activations: on this thread when it is little work (below a dispatch's cost), else split.
+        if job.tokens * job.w.cols <= 8192 || pool.threadCount == 1 {
+            quantizeShare(context, 0, 1)
+        } else {
+            pool.run(context: context) { context, thread, threads in quantizeShare(context, thread, threads) }
         }
-        if tokens == 1 { return oneToken(share, 0) }
-        let tile = tileRows(rowBytes: w.rowBytes)
-        var r0 = share.lowerBound
-        while r0 < share.upperBound {
-            let rows = r0..<min(share.upperBound, r0 + tile)
-            var t = 0
-            while t + 4 <= tokens {
-                let x0 = act(t), x1 = act(t + 1), x2 = act(t + 2), x3 = act(t + 3)
-                let yt = y + t * yStride
-                for r in rows {
-                    let v = dotRow4Tokens(B.self, w.row(r), blocks: blocks, x0, x1, x2, x3)
-                    yt[r] = v[0]; yt[yStride + r] = v[1]; yt[2 * yStride + r] = v[2]; yt[3 * yStride + r] = v[3]
-                }
-                t += 4
+        pool.run(context: context, rows)
+    }
+}
+
+/// This thread's share of the rows, all tokens.
+@inline(__always)
+func quantizedShare<B: QuantBlock>(_: B.Type, _ context: UnsafeRawPointer, _ thread: Int, _ threads: Int) {
+    let job = context.load(as: QuantizedJob.self)
+    let w = job.w, y = job.y, yStride = job.yStride, tokens = job.tokens, blocks = w.cols / 32
+    let share = rowShare(w.rows, thread: thread, threads: threads)
+    if share.isEmpty { return }
+    @inline(__always) func oneToken(_ rows: Range<Int>, _ t: Int) {
+        let xt = job.act(t), yt = y + t * yStride
+        for r in rows { yt[r] = dotRow(B.self, w.row(r), blocks: blocks, xt) }
+    }
+    if tokens == 1 { return oneToken(share, 0) }
+    let tile = tileRows(rowBytes: w.rowBytes)
+    var r0 = share.lowerBound
+    while r0 < share.upperBound {
+        let rows = r0..<min(share.upperBound, r0 + tile)
+        var t = 0
+        while t + 4 <= tokens {
+            let x0 = job.act(t), x1 = job.act(t + 1), x2 = job.act(t + 2), x3 = job.act(t + 3)
+            let yt = y + t * yStride
+            for r in rows {
+                let v = dotRow4Tokens(B.self, w.row(r), blocks: blocks, x0, x1, x2, x3)
+                yt[r] = v[0]; yt[yStride + r] = v[1]; yt[2 * yStride + r] = v[2]; yt[3 * yStride + r] = v[3]
             }
-            while t < tokens {
-                oneToken(rows, t)
-                t += 1
-            }
-            r0 = rows.upperBound
+            t += 4
         }
+        while t < tokens {
+            oneToken(rows, t)
+            t += 1
+        }
+        r0 = rows.upperBound
     }
 }

@@ -13,8 +13,9 @@ import Synchronization
 public final class ThreadPool: @unchecked Sendable {
     public let threadCount: Int
     private var workers: [pthread_t] = []
-    /// The current job. A pointer so that reading it is a plain load (no exclusivity bookkeeping).
-    private let job = UnsafeMutablePointer<((Int, Int) -> Void)?>.allocate(capacity: 1)
+    /// The current job, in a box of its own: a stored property of function type (not an Optional, not a
+    /// pointer's generic Pointee) keeps the closure's own representation, so storing it allocates nothing.
+    private let job = JobBox()
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     // Written by the caller of `run`; each counter on its own cache line (the padding is never read).
@@ -37,7 +38,6 @@ public final class ThreadPool: @unchecked Sendable {
     public init(threads: Int) {
         precondition(threads >= 1)
         threadCount = threads
-        job.initialize(to: nil)
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(wake, nil)
         for index in 1..<threads {
@@ -63,35 +63,63 @@ public final class ThreadPool: @unchecked Sendable {
         pthread_cond_destroy(wake)
         mutex.deallocate()
         wake.deallocate()
-        job.deinitialize(count: 1)
-        job.deallocate()
     }
+
+    /// A job as a C function pointer and a context pointer: what `run(context:_:)` takes.
+    public typealias Job = @convention(c) (_ context: UnsafeRawPointer, _ thread: Int, _ threads: Int) -> Void
 
     /// Runs `body(thread, threadCount)` on every thread of the pool; returns when all have finished.
     /// One caller at a time, and `body` must not call `run` on the same pool (either traps).
+    /// Costs one small allocation per call with more than one thread: handing a non-escaping closure to
+    /// other threads takes `withoutActuallyEscaping`, which boxes it. Hot paths that must not allocate use
+    /// `run(context:_:)`.
     public func run(_ body: (_ thread: Int, _ threads: Int) -> Void) {
+        if threadCount == 1 { return lockedRun { body(0, 1) } }
+        withoutActuallyEscaping(body) { escaping in
+            lockedRun {
+                job.body = escaping
+                dispatch { escaping(0, threadCount) }
+                job.body = JobBox.idle   // drop the reference before withoutActuallyEscaping checks it did not escape
+            }
+        }
+    }
+
+    /// Runs `job(context, thread, threadCount)` on every thread of the pool; returns when all have finished.
+    /// Allocates nothing: `job` is a closure that captures nothing (or a C function) and finds its inputs
+    /// through `context`, e.g. a pointer to a struct on the caller's stack.
+    public func run(context: UnsafeRawPointer, _ function: Job) {
+        lockedRun {
+            if threadCount == 1 { return function(context, 0, 1) }
+            job.function = function
+            job.context = context
+            dispatch { function(context, 0, threadCount) }
+            job.function = nil
+        }
+    }
+
+    @inline(__always) private func lockedRun(_ body: () -> Void) {
         precondition(busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged,
                      "ThreadPool.run called while the pool is running a job")
-        defer { busy.store(false, ordering: .releasing) }
-        if threadCount == 1 { return body(0, 1) }
-        withoutActuallyEscaping(body) { escaping in
-            job.pointee = escaping
-            pending.store(threadCount - 1, ordering: .relaxed)
-            // Publishes the job and `pending`; sequentially consistent against the workers' `sleepers`
-            // increment, so either we see a sleeper here or it sees the new generation before it waits.
-            generation.add(1, ordering: .sequentiallyConsistent)
-            if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
-                pthread_mutex_lock(mutex)
-                pthread_cond_broadcast(wake)
-                pthread_mutex_unlock(mutex)
-            }
-            escaping(0, threadCount)
-            var spins = 0
-            while pending.load(ordering: .acquiring) > 0 {
-                spins += 1
-                if spins > Self.spinLimit { sched_yield() }
-            }
-            job.pointee = nil   // drop the reference before withoutActuallyEscaping checks it did not escape
+        body()
+        busy.store(false, ordering: .releasing)
+    }
+
+    /// Wakes the workers for the job in `job`, runs thread 0's share, waits for the others.
+    @inline(__always) private func dispatch(_ own: () -> Void) {
+        pending.store(threadCount - 1, ordering: .relaxed)
+        // Publishes the job and `pending`; sequentially consistent against the workers' `sleepers`
+        // increment, so either we see a sleeper here or it sees the new generation before it waits.
+        generation.add(1, ordering: .sequentiallyConsistent)
+        if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
+            pthread_mutex_lock(mutex)
+            pthread_cond_broadcast(wake)
+            pthread_mutex_unlock(mutex)
+        }
+        own()
+        var spins = 0
+        while pending.load(ordering: .acquiring) > 0 {
+            spins += 1
+            if spins > Self.spinLimit { sched_yield() }
         }
     }
 
@@ -123,7 +151,8 @@ public final class ThreadPool: @unchecked Sendable {
     /// `pending` says it is done.
     @inline(never)
     private func runJob(_ index: Int) {
-        job.pointee!(index, threadCount)
+        if let function = job.function { return function(job.context, index, threadCount) }
+        job.body(index, threadCount)
     }
 }
 
@@ -131,4 +160,11 @@ private final class WorkerContext {
     unowned let pool: ThreadPool
     let index: Int
     init(pool: ThreadPool, index: Int) { self.pool = pool; self.index = index }
+}
+
+private final class JobBox {
+    static let idle: @Sendable (Int, Int) -> Void = { _, _ in }
+    var body: (Int, Int) -> Void = idle
+    var function: ThreadPool.Job?
+    var context = UnsafeRawPointer(bitPattern: 1)!
 }

@@ -52,3 +52,27 @@ func everyThreadRunsEachJobOnce(_ threads: Int) {
         for t in 0..<3 { #expect(seen[t * 8] == round) }
     }
 }
+
+/// The allocation-free form: a capture-free function and a pointer to its arguments.
+@Test(arguments: [1, 2, 3])
+func contextJobsRunOnEveryThread(_ threads: Int) {
+    struct Arguments { let counts: UnsafeMutablePointer<Int>; let add: Int }
+    let pool = ThreadPool(threads: threads)
+    let counts = UnsafeMutablePointer<Int>.allocate(capacity: threads * 8)
+    counts.initialize(repeating: 0, count: threads * 8)
+    defer { counts.deallocate() }
+    var arguments = Arguments(counts: counts, add: 3)
+    for _ in 0..<5_000 {
+        withUnsafePointer(to: &arguments) { context in
+            pool.run(context: context) { raw, thread, n in
+                let a = raw.load(as: Arguments.self)
+                a.counts[thread * 8] += a.add
+                if n != 0 { a.counts[thread * 8 + 1] = n }
+            }
+        }
+    }
+    for t in 0..<threads {
+        #expect(counts[t * 8] == 15_000)
+        #expect(counts[t * 8 + 1] == threads)
+    }
+}
