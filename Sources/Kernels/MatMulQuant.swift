@@ -22,8 +22,8 @@ enum QuantizedActivations {
 }
 
 /// Quantizes one row of `cols` floats (a multiple of 32) into `out` (QuantizedActivations layout).
-// Per block: 4× vandps/vmaxps, vmulps, vroundps, vcmpps/vblendvps, vaddps (float→int via 1.5·2²³),
-// vpackssdw, no calls.
+// Per block: vandps, vcmpps+vblendvps (max), vmulps, vroundps, vcmpps/vblendvps, vaddps (float→int via
+// 1.5·2²³), vpshufb/vpermq (narrow to Int16); no calls.
 @inline(never)
 func quantizeActivations(_ x: UnsafePointer<Float>, cols: Int, into out: UnsafeMutableRawPointer) {
     let blocks = cols / 32
