@@ -1,0 +1,317 @@
+// The byte-level BPE tokenizer of decoder models (GPT-2, SmolLM2, Llama 3), read from GGUF metadata as
+// llama.cpp's llama-vocab.cpp reads it: vocabulary, merges, token types, special ids and add-BOS/EOS flags.
+// Encoding: special tokens cut out first (tokenizer_st_partition), the pre-tokenizer's words, BPE per word.
+
+import TensorFile
+
+public final class Tokenizer: Sendable {
+    /// Token kinds as llama.cpp's attributes use them (`tokenizer.ggml.token_type`, and llama.cpp's overrides).
+    enum Kind: UInt8, Sendable {
+        case normal, control, userDefined, unknown, unused, byte, undefined
+    }
+
+    public let vocabSize: Int
+    public let bos: Int32?, eos: Int32?, eot: Int32?, eom: Int32?
+    /// Whether `encode(_, addSpecial: true)` puts `bos` first and `eos` last.
+    public let addBOS: Bool, addEOS: Bool
+    /// The longest piece `TextStream` can be handed for one token, in bytes.
+    public let maxPieceBytes: Int
+
+    let pre: PreTokenizer
+    /// llama.cpp's `clean_spaces` (clean_up_tokenization_spaces): on for the gpt-2 pre-tokenizer only.
+    let cleanSpaces: Bool
+    /// llama.cpp's `ignore_merges` (Llama 3): a word that is itself a token is not merged up.
+    let ignoreMerges: Bool
+    let tokens: [String]
+    let kinds: [Kind]
+    let ids: [String: Int32]
+    let bpe: BPE
+    /// What each token shows as in text (detokenize with special=false): token i is
+    /// `pieces[pieceStarts[i]..<pieceStarts[i+1]]`; empty for control and unknown tokens.
+    let pieces: [UInt8]
+    let pieceStarts: [Int]
+    /// Control, user-defined and unknown tokens, matched whole in text: longest first, then by id.
+    let specials: [Int32]
+    let endOfGeneration: Set<Int32>
+
+    public init(_ file: GGUFFile) throws(ModelError) {
+        func get<T>(_ read: () throws(TensorFileError) -> T) throws(ModelError) -> T {
+            do { return try read() } catch { throw .file(error) }
+        }
+        func optionalID(_ key: String, _ count: Int) throws(ModelError) -> Int32? {
+            guard file.contains(key) else { return nil }
+            let id = try get { () throws(TensorFileError) in try file.int(key) }
+            guard id >= 0, id < count else { throw .config(key: key, reason: "token id \(id) is outside the vocabulary (0..<\(count))") }
+            return Int32(id)
+        }
+
+        let model = try get { () throws(TensorFileError) in try file.string(MetadataKey.tokenizerModel) }
+        guard model == "gpt2" else {
+            throw .tokenizer("\(MetadataKey.tokenizerModel) '\(model)' is not supported yet (byte-level BPE 'gpt2' is)")
+        }
+        guard file.contains(MetadataKey.tokenizerPre) else {
+            throw .tokenizer("\(MetadataKey.tokenizerPre) is missing (known: \(PreTokenizer.knownNames))")
+        }
+        let preName = try get { () throws(TensorFileError) in try file.string(MetadataKey.tokenizerPre) }
+        guard let pre = PreTokenizer(name: preName) else {
+            throw .tokenizer("pre-tokenizer '\(preName)' (\(MetadataKey.tokenizerPre)) is not supported (known: \(PreTokenizer.knownNames))")
+        }
+        self.pre = pre
+        cleanSpaces = pre == .gpt2
+        ignoreMerges = pre == .llama3
+
+        let tokens = try get { () throws(TensorFileError) in try file.stringArray(MetadataKey.tokens) }
+        guard !tokens.isEmpty, tokens.count < Int(Int32.max) else {
+            throw .config(key: MetadataKey.tokens, reason: "\(tokens.count) tokens")
+        }
+        var kinds = [Kind](repeating: .normal, count: tokens.count)
+        if file.contains(MetadataKey.tokenTypes) {
+            let types = try get { () throws(TensorFileError) in try file.intArray(MetadataKey.tokenTypes) }
+            guard types.count >= tokens.count else {
+                throw .config(key: MetadataKey.tokenTypes, reason: "\(types.count) types for \(tokens.count) tokens")
+            }
+            for i in tokens.indices {
+                kinds[i] = switch TokenType(rawValue: Int32(clamping: types[i])) {
+                case .normal: .normal
+                case .control: .control
+                case .userDefined: .userDefined
+                case .unknown: .unknown
+                case .unused: .unused
+                case .byte: .byte
+                case .undefined, nil: .undefined
+                }
+            }
+        }
+        var ids: [String: Int32] = [:]
+        ids.reserveCapacity(tokens.count)
+        for (i, t) in tokens.enumerated() { ids[t] = Int32(i) }  // a repeated spelling keeps its last id, as llama.cpp's map does
+
+        let merges = try get { () throws(TensorFileError) in try file.stringArray(MetadataKey.merges) }
+        bpe = BPE(merges: merges, ids: ids)
+
+        // llama.cpp finds end-of-turn tokens by their text and makes them control tokens (llama-vocab.cpp,
+        // "auto-detect special tokens by text"); all of these end generation, as do the FIM repo/pad/sep tokens.
+        let eotSpellings = ["<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>",
+                            "<EOT>", "_<EOT>", "[EOT]", "<｜end▁of▁sentence｜>", "<end_of_utterance>"]
+        let eogSpellings = eotSpellings + ["<|return|>", "<|call|>", "<|flush|>", "<|calls|>", "</s>", "<|eom_id|>", "[EOS]",
+                                           "<eos>", "<turn|>", "<|tool_response>", "[e~["]
+        let fimSpellings = ["<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>", "[PAD]",
+                            "<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>", "<reponame>", "<|file_sep|>"]
+        var eog = Set<Int32>()
+        for s in eogSpellings + fimSpellings {
+            guard let id = ids[s] else { continue }
+            kinds[Int(id)] = .control
+            eog.insert(id)
+        }
+        bos = try optionalID(MetadataKey.bosTokenID, tokens.count)
+        eos = try optionalID(MetadataKey.eosTokenID, tokens.count)
+        eom = try optionalID(MetadataKey.eomTokenID, tokens.count)
+        // llama.cpp takes the first spelling its hash map yields; the list's order is deterministic.
+        eot = try optionalID(MetadataKey.eotTokenID, tokens.count) ?? eotSpellings.lazy.compactMap { ids[$0] }.first
+        for case let id? in [eos, eot, eom] { eog.insert(id) }
+        endOfGeneration = eog
+
+        func flag(_ key: String, default d: Bool) throws(ModelError) -> Bool {
+            file.contains(key) ? try get { () throws(TensorFileError) in try file.bool(key) } : d
+        }
+        addBOS = try flag(MetadataKey.addBOS, default: pre == .llama3)
+        addEOS = try flag(MetadataKey.addEOS, default: false)
+        if addBOS, bos == nil { throw .config(key: MetadataKey.addBOS, reason: "true, but \(MetadataKey.bosTokenID) is missing") }
+        if addEOS, eos == nil { throw .config(key: MetadataKey.addEOS, reason: "true, but \(MetadataKey.eosTokenID) is missing") }
+
+        var pieces: [UInt8] = [], pieceStarts = [0]
+        for (t, kind) in zip(tokens, kinds) {
+            switch kind {
+            case .normal, .byte: ByteLevel.decode(t, into: &pieces)
+            case .userDefined: pieces += t.utf8
+            case .control, .unknown, .unused, .undefined: break
+            }
+            pieceStarts.append(pieces.count)
+        }
+        maxPieceBytes = zip(pieceStarts, pieceStarts.dropFirst()).map { $1 - $0 }.max() ?? 0
+
+        specials = tokens.indices.filter { [.control, .userDefined, .unknown].contains(kinds[$0]) }
+            .sorted { tokens[$0].utf8.count != tokens[$1].utf8.count ? tokens[$0].utf8.count > tokens[$1].utf8.count : $0 < $1 }
+            .map { Int32($0) }
+
+        vocabSize = tokens.count
+        self.tokens = tokens
+        self.kinds = kinds
+        self.ids = ids
+        self.pieces = pieces
+        self.pieceStarts = pieceStarts
+    }
+
+    /// The vocabulary string of `id` as stored (byte-level spelling, e.g. "Ġworld"); "" for an id outside the vocabulary.
+    public func token(_ id: Int32) -> String {
+        id >= 0 && Int(id) < tokens.count ? tokens[Int(id)] : ""
+    }
+
+    /// The id of a vocabulary string as stored.
+    public func id(_ token: String) -> Int32? { ids[token] }
+
+    /// Whether generation stops at `id`: eos, eot, eom, and the tokens llama.cpp treats as end of generation
+    /// (<|im_end|>, <|endoftext|>, <|eot_id|>, FIM repo/pad/sep tokens, ...).
+    public func isEndOfGeneration(_ id: Int32) -> Bool { endOfGeneration.contains(id) }
+
+    // MARK: Encoding
+
+    /// Token ids of `text`. `addSpecial`: BOS/EOS as `addBOS`/`addEOS` say. `parseSpecial`: control tokens
+    /// written in the text (`<|im_start|>`) become their ids; user-defined tokens are matched either way.
+    public func encode(_ text: String, addSpecial: Bool, parseSpecial: Bool = true) -> [Int32] {
+        var out: [Int32] = []
+        out.reserveCapacity(text.utf8.count / 3 + 2)
+        if addSpecial, addBOS, let bos { out.append(bos) }
+        var text = text
+        text.withUTF8 { bytes in
+            var scratch = BPE.Scratch()
+            var cps: [UInt32] = [], starts: [Int] = []
+            for fragment in partition(bytes, parseSpecial: parseSpecial) {
+                switch fragment {
+                case let .token(id): out.append(id)
+                case let .text(range): encodeText(UnsafeBufferPointer(rebasing: bytes[range]), &cps, &starts, &scratch, into: &out)
+                }
+            }
+        }
+        if addSpecial, addEOS, let eos { out.append(eos) }
+        return out
+    }
+
+    enum Fragment: Equatable {
+        case text(Range<Int>)
+        case token(Int32)
+    }
+
+    /// Cuts the special tokens out of `text` as llama.cpp's tokenizer_st_partition does: each token in turn,
+    /// longest first, splits every piece of text still unmatched at each of its occurrences, left to right.
+    func partition(_ text: UnsafeBufferPointer<UInt8>, parseSpecial: Bool) -> [Fragment] {
+        guard !text.isEmpty else { return [] }
+        var fragments: [Fragment] = [.text(0..<text.count)]
+        for id in specials {
+            let kind = kinds[Int(id)]
+            if !parseSpecial, kind == .control || kind == .unknown { continue }
+            var t = tokens[Int(id)]
+            t.withUTF8 { needle in
+                guard !needle.isEmpty else { return }
+                var i = 0
+                while i < fragments.count {
+                    guard case let .text(r) = fragments[i], let first = find(needle, in: text, r) else {
+                        i += 1
+                        continue
+                    }
+                    var split: [Fragment] = []
+                    var start = r.lowerBound, at: Int? = first
+                    while let m = at {
+                        if m > start { split.append(.text(start..<m)) }
+                        split.append(.token(id))
+                        start = m + needle.count
+                        at = find(needle, in: text, start..<r.upperBound)
+                    }
+                    if start < r.upperBound { split.append(.text(start..<r.upperBound)) }
+                    fragments.replaceSubrange(i...i, with: split)
+                    i += split.count
+                }
+            }
+        }
+        return fragments
+    }
+
+    /// The first occurrence of `needle` in `text[range]`.
+    private func find(_ needle: UnsafeBufferPointer<UInt8>, in text: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
+        let n = needle.count, first = needle[0]
+        guard range.count >= n else { return nil }
+        var i = range.lowerBound
+        let last = range.upperBound - n
+        while i <= last {
+            if text[i] == first {
+                var k = 1
+                while k < n, text[i + k] == needle[k] { k += 1 }
+                if k == n { return i }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Pre-tokenizes and BPE-encodes text that holds no special token.
+    private func encodeText(_ bytes: UnsafeBufferPointer<UInt8>, _ cps: inout [UInt32], _ starts: inout [Int],
+                            _ scratch: inout BPE.Scratch, into out: inout [Int32]) {
+        cps.removeAll(keepingCapacity: true)
+        starts.removeAll(keepingCapacity: true)
+        var i = 0
+        for scalar in String(decoding: bytes, as: UTF8.self).unicodeScalars {  // bytes are valid: they came from a String
+            cps.append(scalar.value)
+            starts.append(i)
+            i += UTF8.width(scalar)
+        }
+        starts.append(i)
+        cps.withUnsafeBufferPointer { c in
+            var wordStart = 0
+            pre.split(c) { end in
+                let word = UnsafeBufferPointer(rebasing: bytes[starts[wordStart]..<starts[end]])
+                wordStart = end
+                if ignoreMerges, let id = ids[ByteLevel.encode(word)] {
+                    out.append(id)
+                    return
+                }
+                bpe.encode(word, &scratch, into: &out)
+            }
+        }
+    }
+
+    // MARK: Decoding
+
+    /// The bytes `id` shows as in text (empty for control tokens and ids outside the vocabulary).
+    @inline(__always)
+    func withPiece<R>(_ id: Int32, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        guard id >= 0, Int(id) < vocabSize else { return body(UnsafeBufferPointer(start: nil, count: 0)) }
+        let a = pieceStarts[Int(id)], b = pieceStarts[Int(id) + 1]
+        return pieces.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[a..<b])) }
+    }
+
+    /// Text of `ids` as llama.cpp's detokenize (remove_special and unparse_special false) gives it: control
+    /// tokens show as nothing, and for the gpt-2 pre-tokenizer llama.cpp's clean-up of spaces before
+    /// punctuation applies. Bytes that are not valid UTF-8 become U+FFFD.
+    public func decode(_ ids: [Int32]) -> String {
+        var bytes: [UInt8] = []
+        for id in ids { withPiece(id) { bytes += $0 } }
+        if cleanSpaces { bytes = Self.cleanUpSpaces(bytes) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// llama.cpp's three clean-up passes (llama_vocab::impl::detokenize): " ?" " !" " ." " ," lose the space,
+    /// " ' " loses both, and " 's" " 'm" " 're" " 've" lose theirs.
+    static func cleanUpSpaces(_ t: [UInt8]) -> [UInt8] {
+        let space = UInt8(ascii: " "), quote = UInt8(ascii: "'")
+        guard !t.isEmpty else { return t }
+        var a = [t[0]]
+        for i in 1..<t.count {
+            if t[i - 1] == space, "?!.,".utf8.contains(t[i]) { a.removeLast() }
+            a.append(t[i])
+        }
+        var src = a, b = [a[0]], i = 1
+        while i < src.count {
+            let x = src[i]
+            if x == quote, i + 1 < src.count, src[i - 1] == space, src[i + 1] == space {
+                b.removeLast()
+                i += 1
+                src[i] = 0  // the space after is dropped, and reads as no space from here on
+            }
+            b.append(x)
+            i += 1
+        }
+        var c = [b[0]]
+        for i in 1..<b.count {
+            if b[i - 1] == space, b[i] == quote, i + 1 < b.count {
+                let x1 = b[i + 1], x2: UInt8? = i + 2 < b.count ? b[i + 2] : nil
+                if x1 == UInt8(ascii: "s") || x1 == UInt8(ascii: "m") {
+                    c.removeLast()
+                } else if let x2, (x1 == UInt8(ascii: "r") || x1 == UInt8(ascii: "v")) && x2 == UInt8(ascii: "e") {
+                    c.removeLast()
+                }
+            }
+            c.append(b[i])
+        }
+        return c
+    }
+}
