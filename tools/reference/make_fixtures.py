@@ -19,7 +19,12 @@ Sections (all under Tests/Fixtures/):
                expected_tensors.json (GGUF tensor data hashes per output type, llama.cpp conventions;
                "_meta" documents the rules and the expected hyper-parameter KV pairs),
                reference_gguf.json (per output type: logits of the quantized-then-dequantized
-               weights, numpy float64 forward pass, greedy continuation).
+               weights, numpy float64 forward pass, greedy continuation; and the same with the
+               activations quantized to Q8_0 before products with Q8_0/Q4_0/Q4_1 weights, as ggml does).
+  llama-hd-tiny/ LlamaForCausalLM like llama-tiny, but head_dim (20) != hidden_size / num_attention_heads
+               (96 / 4), so attn_q is 80 x 96 and attn_output 96 x 80 (row length 80: F16 under the
+               q8_0/q4 types); tied embeddings (no lm_head / output.weight: logits use token_embd);
+               rope_theta 31337; same files as llama-tiny.                         --only llama-hd
   gpt2-tiny/   GPT2LMHeadModel, same layout as llama-tiny.
   quant/       bit-exactness cases for the block quantizers (raw f32 in, gguf.quants bytes out,
                dequantized f32), listed in cases.txt; summary.json has sizes and hashes.
@@ -329,21 +334,23 @@ def copy_tokenizer_into(model_dir: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 # b/c/d) tiny models + reference outputs
 # ---------------------------------------------------------------------------------------------
-def _init_llama(model, torch) -> None:
-    g = torch.Generator().manual_seed(20240611)
+def _init_llama(model, torch, seed: int = 20240611, tied: bool = False) -> None:
+    g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
-        for name, p in model.named_parameters():
+        for name, p in model.named_parameters():   # a tied lm_head is not listed (it is embed_tokens)
             if name.endswith("norm.weight"):
                 p.copy_(1.0 + 0.25 * torch.randn(p.shape, generator=g))
             elif "embed_tokens" in name:
-                p.copy_(torch.randn(p.shape, generator=g))
+                # tied: the embedding is also the output head; 0.3 keeps the logits spread like llama-tiny's
+                p.copy_(torch.randn(p.shape, generator=g) * (0.3 if tied else 1.0))
             elif p.dim() == 2:  # nn.Linear weight (out, in)
                 gain = 1.5 if ("q_proj" in name or "k_proj" in name) else 1.0
                 p.copy_(torch.randn(p.shape, generator=g) * (gain / p.shape[1] ** 0.5))
             else:
                 raise RuntimeError(f"unexpected parameter {name}")
-        # lm_head: a bit larger so logits are spread out (std ~3)
-        model.lm_head.weight.mul_(3.0)
+        if not tied:
+            # lm_head: a bit larger so logits are spread out (std ~3)
+            model.lm_head.weight.mul_(3.0)
 
 
 def _init_gpt2(model, torch) -> None:
@@ -441,6 +448,48 @@ def make_llama(tok) -> None:
     copy_tokenizer_into(outdir)
     ref = _reference(model, tok, torch, "llama-tiny", {"notes": [
         "rope_theta lives in config.json rope_parameters.rope_theta (transformers 5 layout); value 12345.0.",
+        "Q/K weights in model.safetensors are in HF layout (rotate_half RoPE); GGUF 'llama' expects them "
+        "row-permuted (see expected_tensors.json _meta)."]})
+    write_json(outdir / "reference.json", ref, indent=None)
+    items, kv = write_expected_tensors_llama(outdir, cfg)
+    write_reference_gguf(outdir, "llama", items, kv, ref)
+
+
+def make_llama_hd(tok) -> None:
+    """llama-hd-tiny: head_dim 20 with hidden_size 96 and 4 heads (not 96 / 4 = 24), tied embeddings."""
+    import torch
+    from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
+
+    outdir = FIX / "llama-hd-tiny"
+    if outdir.exists():
+        shutil.rmtree(outdir)
+    outdir.mkdir(parents=True)
+    cfg = LlamaConfig(
+        vocab_size=VOCAB_SIZE, hidden_size=96, intermediate_size=64, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, head_dim=20, max_position_embeddings=128,
+        rope_theta=31337.0, rms_norm_eps=1e-5, tie_word_embeddings=True, hidden_act="silu",
+        attention_bias=False, mlp_bias=False, bos_token_id=0, eos_token_id=0, pad_token_id=0,
+        initializer_range=0.02, use_cache=True, dtype="float32",
+    )
+    torch.manual_seed(1235)
+    model = LlamaForCausalLM._from_config(cfg, attn_implementation="eager", dtype=torch.float32)
+    model.tie_weights()
+    assert model.lm_head.weight.data_ptr() == model.model.embed_tokens.weight.data_ptr()
+    _init_llama(model, torch, seed=20240620, tied=True)
+    assert model.model.layers[0].self_attn.q_proj.weight.shape == (80, 96)
+    model.eval()
+    model.generation_config = GenerationConfig(bos_token_id=0, eos_token_id=0, pad_token_id=0, do_sample=False)
+    model.save_pretrained(str(outdir), safe_serialization=True)
+    (outdir / "model.safetensors").chmod(0o644)
+    from safetensors import safe_open
+    with safe_open(str(outdir / "model.safetensors"), "np") as f:
+        assert "lm_head.weight" not in f.keys(), "tied lm_head was saved"
+    copy_tokenizer_into(outdir)
+    ref = _reference(model, tok, torch, "llama-hd-tiny", {"notes": [
+        "head_dim 20 != hidden_size / num_attention_heads = 24: q_proj is (80, 96), k_proj/v_proj (40, 96), "
+        "o_proj (96, 80); attention scores are scaled by 1/sqrt(20); RoPE rotates all 20 dims of each head.",
+        "tie_word_embeddings true: model.safetensors has no lm_head.weight; logits = final norm output @ embed_tokens^T.",
+        "rope_theta lives in config.json rope_parameters.rope_theta (transformers 5 layout); value 31337.0.",
         "Q/K weights in model.safetensors are in HF layout (rotate_half RoPE); GGUF 'llama' expects them "
         "row-permuted (see expected_tensors.json _meta)."]})
     write_json(outdir / "reference.json", ref, indent=None)
@@ -565,8 +614,23 @@ def llama_gguf_items(model_dir: Path) -> list[tuple[str, str, np.ndarray, str, b
 
 def write_expected_tensors_llama(outdir: Path, cfg) -> None:
     n_head, n_kv = cfg.num_attention_heads, cfg.num_key_value_heads
+    head_dim = cfg.head_dim
+    rope_theta = float(cfg.rope_parameters["rope_theta"])
     items = llama_gguf_items(outdir)
     tables = _expected_tables(items)
+    fallback = [f"{g} (row length {d.shape[1]})" for g, _h, d, _t, _f in items
+                if d.ndim == 2 and tables["q8_0"][g]["ggml_type"] == "F16"]
+    fallback_note = (f"None in {outdir.name}." if not fallback else
+                     f"In {outdir.name}: " + ", ".join(fallback) + ".")
+    extra_rules = []
+    if cfg.tie_word_embeddings:
+        extra_rules.append("No output.weight: tie_word_embeddings is true and save_pretrained stores only "
+                           "model.embed_tokens.weight; llama.cpp's llama loader then uses token_embd for the output projection.")
+    if head_dim != cfg.hidden_size // n_head:
+        extra_rules.append(f"head_dim {head_dim} != hidden_size / num_attention_heads ({cfg.hidden_size} / {n_head}): "
+                           f"attn_q is [{cfg.hidden_size}, {n_head * head_dim}], attn_k/attn_v [{cfg.hidden_size}, {n_kv * head_dim}], "
+                           f"attn_output [{n_head * head_dim}, {cfg.hidden_size}] (ne order); permute works per head on "
+                           f"head_dim = {head_dim} rows.")
     tables["_meta"] = {
         "architecture": "llama",
         "converter": "llama.cpp convert_hf_to_gguf.py, class LlamaModel (re-implemented; gguf-py "
@@ -586,9 +650,9 @@ def write_expected_tensors_llama(outdir: Path, cfg) -> None:
             "other types for some tensors, e.g. Q6_K for output.weight). Here every 2-D weight is quantized with "
             "gguf.quants.quantize to that type, per the Swiftlet test plan.",
             "Any 2-D weight whose row length is not a multiple of the block size (32) falls back to F16 "
-            "(convert_hf_to_gguf catches gguf.QuantError and uses F16). None in llama-tiny.",
+            "(convert_hf_to_gguf catches gguf.QuantError and uses F16). " + fallback_note,
             "fnv1a64: FNV-1a 64-bit over the tensor's raw data bytes as stored in the GGUF (no padding).",
-        ],
+        ] + extra_rules,
         "unsure": [],
         "expected_kv": {
             "general.architecture": "llama",
@@ -598,11 +662,11 @@ def write_expected_tensors_llama(outdir: Path, cfg) -> None:
             "llama.feed_forward_length": cfg.intermediate_size,
             "llama.attention.head_count": n_head,
             "llama.attention.head_count_kv": n_kv,
-            "llama.rope.freq_base": 12345.0,
-            "llama.attention.layer_norm_rms_epsilon": 1e-5,
-            "llama.attention.key_length": 24,
-            "llama.attention.value_length": 24,
-            "llama.rope.dimension_count": 24,
+            "llama.rope.freq_base": rope_theta,
+            "llama.attention.layer_norm_rms_epsilon": cfg.rms_norm_eps,
+            "llama.attention.key_length": head_dim,
+            "llama.attention.value_length": head_dim,
+            "llama.rope.dimension_count": head_dim,
             "llama.vocab_size": VOCAB_SIZE,
             "_note": "key_length/value_length are written because config.json has head_dim; "
                      "tokenizer.* keys: see Tests/Fixtures/tokenizer/gguf_vocab.json",
@@ -673,16 +737,27 @@ def write_expected_tensors_gpt2(outdir: Path, cfg) -> None:
 def write_reference_gguf(outdir: Path, arch: str, items, expected_kv: dict, ref: dict) -> None:
     """Logits of the GGUF-layout model per output type, weights dequantized (gguf.quants) and the
     forward pass done in float64 numpy (numpy_forward.py) -- what an engine that dequantizes
-    weights exactly should reproduce for each quant type."""
+    weights exactly should reproduce for each quant type. The *_q8_activations fields redo it with
+    the activations quantized to Q8_0 before every product with a Q8_0/Q4_0/Q4_1 weight (ggml's
+    CPU path; numpy_forward.q8_0_roundtrip)."""
     import gguf
     import numpy_forward as nf
     md = {k: v for k, v in expected_kv.items() if not k.startswith("_")}
     fwd = {"llama": nf.forward_llama, "gpt2": nf.forward_gpt2}[arch]
     ids = ref["prompt_ids"]
     want = np.array(ref["logits"], dtype=np.float64)
+    def greedy(W, types, q8):
+        seq, margins = list(ids), []
+        for _ in range(N_NEW):
+            last = fwd(md, W, seq, types, q8)[-1]
+            top = np.sort(last)[-2:]
+            margins.append(float(top[1] - top[0]))
+            seq.append(int(np.argmax(last)))
+        return seq[len(ids):], round(min(margins), 6)
+
     res = {}
     for ot in OUT_TYPES:
-        W = {}
+        W, types = {}, {}
         for gname, _h, data, _t, force_f32 in items:
             qtype = _qtype_for(ot, gname, data.ndim, force_f32)
             try:
@@ -691,18 +766,19 @@ def write_reference_gguf(outdir: Path, arch: str, items, expected_kv: dict, ref:
                 qtype = gguf.GGMLQuantizationType.F16
                 q = gguf.quants.quantize(data, qtype)
             W[gname] = np.asarray(gguf.quants.dequantize(q, qtype), dtype=np.float32).reshape(data.shape)
+            types[gname] = qtype.name
         logits = fwd(md, W, ids)
-        seq, margins = list(ids), []
-        for _ in range(N_NEW):
-            last = fwd(md, W, seq)[-1]
-            top = np.sort(last)[-2:]
-            margins.append(float(top[1] - top[0]))
-            seq.append(int(np.argmax(last)))
+        new_tokens, margin = greedy(W, None, False)
+        logits_q8 = fwd(md, W, ids, types, True)
+        new_tokens_q8, margin_q8 = greedy(W, types, True)
         res[ot] = {
             "last_logits": to_json_floats(logits[-1].astype(np.float32)),
             "max_abs_diff_vs_hf_f32": float(f"{np.abs(logits - want).max():.4g}"),
-            "greedy_new_tokens": seq[len(ids):],
-            "greedy_min_top2_margin": round(min(margins), 6),
+            "greedy_new_tokens": new_tokens,
+            "greedy_min_top2_margin": margin,
+            "last_logits_q8_activations": to_json_floats(logits_q8[-1].astype(np.float32)),
+            "greedy_new_tokens_q8_activations": new_tokens_q8,
+            "greedy_min_top2_margin_q8_activations": margin_q8,
         }
     write_json(outdir / "reference_gguf.json", {
         "_notes": [
@@ -712,6 +788,16 @@ def write_reference_gguf(outdir: Path, arch: str, items, expected_kv: dict, ref:
             "last_logits = logits at the last prompt position; greedy_new_tokens = 8 argmax steps (full recompute).",
             "An engine that dequantizes weights exactly and computes in float32 should be within ~1e-3 of last_logits; "
             "one that also quantizes activations (as llama.cpp's q8_0/q4 dot products do) will differ more.",
+            "*_q8_activations: the same forward pass, but before every matrix product whose weight is Q8_0, Q4_0 or Q4_1 "
+            "each activation row (length = the weight's row length) is rounded to float32, quantized to Q8_0 blocks of 32 "
+            "as ggml's quantize_row_q8_0 does (d = max|x|/127, q = roundf(x * (1/d)), half away from zero; d stored as f16; "
+            "gguf.quants is bit-exact with it) and dequantized; the product is then taken in float64. F32/F16 weights, "
+            "attention (QK^T, softmax, V), norms and activations functions are unchanged. For types whose matrices all "
+            "stay F32/F16 (f32, f16, and every type of gpt2-tiny, whose rows of 80/200 fall back to F16) the "
+            "*_q8_activations fields equal the plain ones. Not modelled: ggml's Q4_1 path uses Q8_1 activations (same "
+            "values, but the min term uses s = f16(d * sum q)); ggml rounds activations to f16 for F16 weights.",
+            "greedy_new_tokens_q8_activations / greedy_min_top2_margin_q8_activations: 8 argmax steps (full recompute) "
+            "with activation quantization on, and the smallest top-1 minus top-2 logit gap along the way.",
         ],
         "prompt_ids": ids,
         "types": res,
@@ -888,9 +974,9 @@ def make_gguf() -> None:
 # ---------------------------------------------------------------------------------------------
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--only", default="tokenizer,llama,gpt2,quant,gguf,bert,roberta,distilbert,albert",
-                    help="comma list of sections: tokenizer,llama,gpt2,quant,gguf,bert,roberta,distilbert,albert "
-                         "(llama and gpt2 need tokenizer)")
+    ap.add_argument("--only", default="tokenizer,llama,llama-hd,gpt2,quant,gguf,bert,roberta,distilbert,albert",
+                    help="comma list of sections: tokenizer,llama,llama-hd,gpt2,quant,gguf,bert,roberta,distilbert,"
+                         "albert (llama, llama-hd and gpt2 need tokenizer)")
     args = ap.parse_args()
     only = set(args.only.split(","))
 
@@ -901,12 +987,15 @@ def main() -> None:
 
     FIX.mkdir(parents=True, exist_ok=True)
     tok = None
-    if only & {"tokenizer", "llama", "gpt2"}:
+    if only & {"tokenizer", "llama", "llama-hd", "gpt2"}:
         print("tokenizer")
         tok = make_tokenizer()
     if "llama" in only:
         print("llama-tiny")
         make_llama(tok)
+    if "llama-hd" in only:
+        print("llama-hd-tiny")
+        make_llama_hd(tok)
     if "gpt2" in only:
         print("gpt2-tiny")
         make_gpt2(tok)
