@@ -5,11 +5,6 @@
 import TensorFile
 
 public final class Tokenizer: Sendable {
-    /// Token kinds as llama.cpp's attributes use them (`tokenizer.ggml.token_type`, and llama.cpp's overrides).
-    enum Kind: UInt8, Sendable {
-        case normal, control, userDefined, unknown, unused, byte, undefined
-    }
-
     public let vocabSize: Int
     public let bos: Int32?, eos: Int32?, eot: Int32?, eom: Int32?
     /// Whether `encode(_, addSpecial: true)` puts `bos` first and `eos` last.
@@ -18,12 +13,14 @@ public final class Tokenizer: Sendable {
     public let maxPieceBytes: Int
 
     let pre: PreTokenizer
-    /// llama.cpp's `clean_spaces` (clean_up_tokenization_spaces): on for the gpt-2 pre-tokenizer only.
+    /// llama.cpp's `clean_spaces` (clean_up_tokenization_spaces) in decode: on for byte-level BPE except the
+    /// pre-tokenizers llama-vocab.cpp turns it off for (smollm, trillion).
     let cleanSpaces: Bool
     /// llama.cpp's `ignore_merges` (Llama 3): a word that is itself a token is not merged up.
     let ignoreMerges: Bool
     let tokens: [String]
-    let kinds: [Kind]
+    /// `tokenizer.ggml.token_type`, with llama.cpp's overrides (end-of-turn spellings become control tokens).
+    let kinds: [TokenType]
     let ids: [String: Int32]
     let bpe: BPE
     /// What each token shows as in text (detokenize with special=false): token i is
@@ -34,59 +31,71 @@ public final class Tokenizer: Sendable {
     let specials: [Int32]
     let endOfGeneration: Set<Int32>
 
-    public init(_ file: GGUFFile) throws(ModelError) {
-        func get<T>(_ read: () throws(TensorFileError) -> T) throws(ModelError) -> T {
-            do { return try read() } catch { throw .file(error) }
-        }
-        func optionalID(_ key: String, _ count: Int) throws(ModelError) -> Int32? {
-            guard file.contains(key) else { return nil }
-            let id = try get { () throws(TensorFileError) in try file.int(key) }
-            guard id >= 0, id < count else { throw .config(key: key, reason: "token id \(id) is outside the vocabulary (0..<\(count))") }
-            return Int32(id)
-        }
+    /// The tokenizer metadata as stored: types checked, meaning not yet.
+    private struct Stored {
+        let model: String
+        let pre: String?
+        let tokens, merges: [String]?
+        let types: [Int]?
+        let bos, eos, eot, eom: Int?
+        let addBOS, addEOS: Bool?
 
-        let model = try get { () throws(TensorFileError) in try file.string(MetadataKey.tokenizerModel) }
-        guard model == "gpt2" else {
-            throw .tokenizer("\(MetadataKey.tokenizerModel) '\(model)' is not supported yet (byte-level BPE 'gpt2' is)")
+        init(_ f: GGUFFile) throws(TensorFileError) {
+            func optional<T>(_ key: String, _ read: (String) throws(TensorFileError) -> T) throws(TensorFileError) -> T? {
+                f.contains(key) ? try read(key) : nil
+            }
+            model = try f.string(MetadataKey.tokenizerModel)
+            pre = try optional(MetadataKey.tokenizerPre, f.string)
+            tokens = try optional(MetadataKey.tokens, f.stringArray)
+            merges = try optional(MetadataKey.merges, f.stringArray)
+            types = try optional(MetadataKey.tokenTypes, f.intArray)
+            bos = try optional(MetadataKey.bosTokenID, f.int)
+            eos = try optional(MetadataKey.eosTokenID, f.int)
+            eot = try optional(MetadataKey.eotTokenID, f.int)
+            eom = try optional(MetadataKey.eomTokenID, f.int)
+            addBOS = try optional(MetadataKey.addBOS, f.bool)
+            addEOS = try optional(MetadataKey.addEOS, f.bool)
         }
-        guard file.contains(MetadataKey.tokenizerPre) else {
+    }
+
+    public init(_ file: GGUFFile) throws(ModelError) {
+        let m: Stored
+        do { m = try Stored(file) } catch { throw .file(error) }
+        guard m.model == "gpt2" else {
+            throw .tokenizer("\(MetadataKey.tokenizerModel) '\(m.model)' is not supported yet (byte-level BPE 'gpt2' is)")
+        }
+        guard let preName = m.pre else {
             throw .tokenizer("\(MetadataKey.tokenizerPre) is missing (known: \(PreTokenizer.knownNames))")
         }
-        let preName = try get { () throws(TensorFileError) in try file.string(MetadataKey.tokenizerPre) }
         guard let pre = PreTokenizer(name: preName) else {
             throw .tokenizer("pre-tokenizer '\(preName)' (\(MetadataKey.tokenizerPre)) is not supported (known: \(PreTokenizer.knownNames))")
         }
         self.pre = pre
-        cleanSpaces = pre == .gpt2
+        cleanSpaces = preName != "smollm" && preName != "trillion"
         ignoreMerges = pre == .llama3
 
-        let tokens = try get { () throws(TensorFileError) in try file.stringArray(MetadataKey.tokens) }
-        guard !tokens.isEmpty, tokens.count < Int(Int32.max) else {
-            throw .config(key: MetadataKey.tokens, reason: "\(tokens.count) tokens")
+        guard let tokens = m.tokens, !tokens.isEmpty, tokens.count < Int(Int32.max) else {
+            throw .config(key: MetadataKey.tokens, reason: m.tokens == nil ? "missing" : "\(m.tokens!.count) tokens")
         }
-        var kinds = [Kind](repeating: .normal, count: tokens.count)
-        if file.contains(MetadataKey.tokenTypes) {
-            let types = try get { () throws(TensorFileError) in try file.intArray(MetadataKey.tokenTypes) }
+        guard let merges = m.merges else { throw .config(key: MetadataKey.merges, reason: "missing") }
+        var kinds = [TokenType](repeating: .normal, count: tokens.count)
+        if let types = m.types {
             guard types.count >= tokens.count else {
                 throw .config(key: MetadataKey.tokenTypes, reason: "\(types.count) types for \(tokens.count) tokens")
             }
-            for i in tokens.indices {
-                kinds[i] = switch TokenType(rawValue: Int32(clamping: types[i])) {
-                case .normal: .normal
-                case .control: .control
-                case .userDefined: .userDefined
-                case .unknown: .unknown
-                case .unused: .unused
-                case .byte: .byte
-                case .undefined, nil: .undefined
-                }
+            for i in tokens.indices { kinds[i] = TokenType(rawValue: Int32(clamping: types[i])) ?? .undefined }
+        }
+        func id(_ key: String, _ value: Int?) throws(ModelError) -> Int32? {
+            guard let value else { return nil }
+            guard value >= 0, value < tokens.count else {
+                throw .config(key: key, reason: "token id \(value) is outside the vocabulary (0..<\(tokens.count))")
             }
+            return Int32(value)
         }
         var ids: [String: Int32] = [:]
         ids.reserveCapacity(tokens.count)
         for (i, t) in tokens.enumerated() { ids[t] = Int32(i) }  // a repeated spelling keeps its last id, as llama.cpp's map does
 
-        let merges = try get { () throws(TensorFileError) in try file.stringArray(MetadataKey.merges) }
         bpe = BPE(merges: merges, ids: ids)
 
         // llama.cpp finds end-of-turn tokens by their text and makes them control tokens (llama-vocab.cpp,
@@ -103,19 +112,16 @@ public final class Tokenizer: Sendable {
             kinds[Int(id)] = .control
             eog.insert(id)
         }
-        bos = try optionalID(MetadataKey.bosTokenID, tokens.count)
-        eos = try optionalID(MetadataKey.eosTokenID, tokens.count)
-        eom = try optionalID(MetadataKey.eomTokenID, tokens.count)
+        bos = try id(MetadataKey.bosTokenID, m.bos)
+        eos = try id(MetadataKey.eosTokenID, m.eos)
+        eom = try id(MetadataKey.eomTokenID, m.eom)
         // llama.cpp takes the first spelling its hash map yields; the list's order is deterministic.
-        eot = try optionalID(MetadataKey.eotTokenID, tokens.count) ?? eotSpellings.lazy.compactMap { ids[$0] }.first
+        eot = try id(MetadataKey.eotTokenID, m.eot) ?? eotSpellings.lazy.compactMap { ids[$0] }.first
         for case let id? in [eos, eot, eom] { eog.insert(id) }
         endOfGeneration = eog
 
-        func flag(_ key: String, default d: Bool) throws(ModelError) -> Bool {
-            file.contains(key) ? try get { () throws(TensorFileError) in try file.bool(key) } : d
-        }
-        addBOS = try flag(MetadataKey.addBOS, default: pre == .llama3)
-        addEOS = try flag(MetadataKey.addEOS, default: false)
+        addBOS = m.addBOS ?? (pre == .llama3)  // llama.cpp's default for Llama 3's pre-tokenizer names
+        addEOS = m.addEOS ?? false
         if addBOS, bos == nil { throw .config(key: MetadataKey.addBOS, reason: "true, but \(MetadataKey.bosTokenID) is missing") }
         if addEOS, eos == nil { throw .config(key: MetadataKey.addEOS, reason: "true, but \(MetadataKey.eosTokenID) is missing") }
 
@@ -270,8 +276,8 @@ public final class Tokenizer: Sendable {
     }
 
     /// Text of `ids` as llama.cpp's detokenize (remove_special and unparse_special false) gives it: control
-    /// tokens show as nothing, and for the gpt-2 pre-tokenizer llama.cpp's clean-up of spaces before
-    /// punctuation applies. Bytes that are not valid UTF-8 become U+FFFD.
+    /// tokens show as nothing, and llama.cpp's clean-up of spaces before punctuation applies where it does
+    /// (`cleanSpaces`: not for SmolLM2). Bytes that are not valid UTF-8 become U+FFFD.
     public func decode(_ ids: [Int32]) -> String {
         var bytes: [UInt8] = []
         for id in ids { withPiece(id) { bytes += $0 } }
