@@ -29,6 +29,8 @@ let package = Package(
         .testTarget(name: "TensorFileTests", dependencies: ["TensorFile", "TestSupport"], swiftSettings: cpuFlags),
         .testTarget(name: "ConverterTests", dependencies: ["Converter", "TestSupport"], swiftSettings: cpuFlags),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Quant"], swiftSettings: cpuFlags),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Converter", "TestSupport"], swiftSettings: cpuFlags),
+        // Counts mallocs in the test process (symbol interposition) for the zero-allocation test.
+        .target(name: "AllocCounter", path: "Tests/AllocCounter"),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Converter", "TestSupport", "AllocCounter"], swiftSettings: cpuFlags),
     ]
 )

@@ -94,10 +94,24 @@ struct DecoderState {
 /// query row t attends cache rows 0...start+t. GQA: query head h reads KV head h / (heads / kvHeads).
 func causalAttention(_ s: DecoderShape, layer: Int, n: Int, start: Int, cache: KVCache, b: DecoderBuffers,
                      context: Int, pool: ThreadPool) {
-    let scale = 1 / Float(s.headDim).squareRoot()
-    let group = s.heads / s.kvHeads
-    let keys = cache.keys[layer], values = cache.values[layer]
-    pool.run { thread, threads in
+    let job = AttentionJob(s: s, n: n, start: start, context: context, keys: cache.keys[layer],
+                           values: cache.values[layer], b: b)
+    // A capture-free job on the stack: a closure handed to the pool would be boxed (a malloc per call).
+    withUnsafePointer(to: job) { pool.run(context: $0) { raw, thread, threads in
+        raw.load(as: AttentionJob.self).run(thread: thread, threads: threads)
+    } }
+}
+
+/// What every thread of causalAttention needs; plain values only, so loading it copies no references.
+private struct AttentionJob {
+    let s: DecoderShape
+    let n, start, context: Int
+    let keys, values: CacheRows
+    let b: DecoderBuffers
+
+    func run(thread: Int, threads: Int) {
+        let scale = 1 / Float(s.headDim).squareRoot()
+        let group = s.heads / s.kvHeads
         let scores = b.scores + thread * context
         var item = thread
         while item < n * s.heads {
@@ -121,8 +135,8 @@ func storeKV(_ s: DecoderShape, layer: Int, n: Int, start: Int, cache: KVCache, 
 
 /// x[t] = the embedding row of tokens[t], dequantized.
 func embed(_ tokens: UnsafeBufferPointer<Int32>, _ table: Matrix, into x: UnsafeMutablePointer<Float>) {
-    for (t, id) in tokens.enumerated() {
-        dequantizeRow(table.row(Int(id)), count: table.cols, as: table.type, into: x + t * table.cols)
+    for t in 0..<tokens.count {  // index loops: enumerated() allocates an iterator box in debug builds
+        dequantizeRow(table.row(Int(tokens[t])), count: table.cols, as: table.type, into: x + t * table.cols)
     }
 }
 

@@ -2,7 +2,7 @@
 
 import TensorFile
 
-public enum ModelError: Error, CustomStringConvertible {
+public enum ModelError: Error, CustomStringConvertible, Equatable {
     case file(TensorFileError)
     case unknownArchitecture(String)
     case unsupported(String)

@@ -1,6 +1,7 @@
 // Element-wise and row kernels of the forward pass: norms, RoPE, activations, softmax, residual adds, dot
 // products and attention over a KV cache. Pointers and sizes only; no model knows itself here.
-// The SIMD8 loops compile to ymm vfmadd/vcvtph2ps with -target-cpu haswell (checked with -emit-assembly).
+// The SIMD8 loops compile to ymm vfmadd/vcvtph2ps with -target-cpu haswell (checked with -emit-assembly);
+// half-precision lanes go through `floats` (MatMul.swift): the generic SIMD conversion stays a call.
 
 #if canImport(Glibc)
 import Glibc
@@ -40,7 +41,7 @@ import Glibc
     var acc = SIMD8<Float>()
     var i = 0
     while i + 8 <= n {
-        acc.addProduct(load8(a + i), SIMD8<Float>(UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float16>.self)))
+        acc.addProduct(load8(a + i), floats(UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float16>.self)))
         i += 8
     }
     var s = acc.sum()
@@ -73,7 +74,7 @@ import Glibc
     var i = 0
     while i + 8 <= n {
         var v = load8(y + i)
-        v.addProduct(av, SIMD8<Float>(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float16>.self)))
+        v.addProduct(av, floats(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float16>.self)))
         store8(v, y + i)
         i += 8
     }
@@ -115,7 +116,7 @@ public func layerNorm(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, b
     for i in 0..<n { out[i] = (x[i] - mean) * scale * weight[i] + bias[i] }
 }
 
-/// e^x for 8 lanes: Cody-Waite range reduction and a degree-6 polynomial, within 2 ulp of expf on
+/// e^x for 8 lanes: Cody-Waite range reduction and a degree-6 polynomial, within 3 ulp of expf on
 /// [-87, 88]; below that 0, above +inf. Scalar expf in the attention softmax and SiLU costs more than the
 /// matrix products of a small model's prompt.
 @inline(__always) public func exp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
@@ -234,7 +235,10 @@ public func rope(_ x: UnsafeMutablePointer<Float>, heads: Int, headDim: Int, dim
 public func storeHalf(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float16>, _ n: Int) {
     var i = 0
     while i + 8 <= n {
-        UnsafeMutableRawPointer(y + i).storeBytes(of: SIMD8<Float16>(load8(x + i)), as: SIMD8<Float16>.self)
+        let v = load8(x + i)
+        let h = SIMD8<Float16>(Float16(v[0]), Float16(v[1]), Float16(v[2]), Float16(v[3]),
+                               Float16(v[4]), Float16(v[5]), Float16(v[6]), Float16(v[7]))
+        UnsafeMutableRawPointer(y + i).storeBytes(of: h, as: SIMD8<Float16>.self)
         i += 8
     }
     while i < n {

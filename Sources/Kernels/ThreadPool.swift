@@ -157,7 +157,7 @@ public final class ThreadPool: @unchecked Sendable {
 }
 
 private final class WorkerContext {
-    unowned let pool: ThreadPool
+    unowned(unsafe) let pool: ThreadPool  // deinit joins every worker before the pool goes: a worker never outlives it
     let index: Int
     init(pool: ThreadPool, index: Int) { self.pool = pool; self.index = index }
 }

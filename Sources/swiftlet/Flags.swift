@@ -55,4 +55,12 @@ struct Flags {
         }
         return n
     }
+
+    func float(_ name: String, default d: Float, range: ClosedRange<Float>) throws(CLIError) -> Float {
+        guard let s = values[name] else { return d }
+        guard let x = Float(s), range.contains(x) else {
+            throw CLIError("\(name) '\(s)' is not a number in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return x
+    }
 }

@@ -7,13 +7,15 @@ import Glibc
 
 func writeOut(_ s: String) {
     var s = s
-    s.withUTF8 { buf in
-        var done = 0
-        while done < buf.count {
-            let n = write(1, buf.baseAddress! + done, buf.count - done)
-            if n <= 0 { if n < 0, errno == EINTR { continue }; return }
-            done += n
-        }
+    s.withUTF8 { writeOut(UnsafeRawBufferPointer($0)) }
+}
+
+func writeOut(_ bytes: UnsafeRawBufferPointer) {
+    var done = 0
+    while done < bytes.count {
+        let n = write(1, bytes.baseAddress! + done, bytes.count - done)
+        if n <= 0 { if n < 0, errno == EINTR { continue }; return }
+        done += n
     }
 }
 
@@ -64,4 +66,13 @@ func json(_ a: GGUFArray) -> String {
     case let .bool(x): return list(x) { $0 ? "true" : "false" }
     case let .string(x): return list(x) { jsonQuoted($0) }
     }
+}
+
+/// The whole file as UTF-8 text; invalid UTF-8 is an error naming the file.
+func readTextFile(_ path: String) throws -> String {
+    let file = try MappedFile(path: path)
+    guard let text = String(validating: file.bytes, as: UTF8.self) else {
+        throw CLIError("\(path): not valid UTF-8 text")
+    }
+    return text
 }

@@ -4,6 +4,7 @@
 
 import Foundation
 import Testing
+import TestSupport
 @testable import TensorFile
 
 /// A little-endian byte builder for GGUF files.
@@ -131,35 +132,6 @@ func writeTemporary(_ bytes: [UInt8], name: String) throws -> String {
 func readerRejectsHostileFile(_ h: Hostile) throws {
     let path = try writeTemporary(h.bytes, name: h.name + ".gguf")
     #expect(throws: TensorFileError.inFile(path, h.expected.description)) { _ = try GGUFFile(path: path) }
-}
-
-/// The built `swiftlet` executable, next to the test bundle.
-func builtExecutable(_ name: String) -> String {
-    URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name).path
-}
-
-struct Run {
-    let status: Int32
-    let stdout: String
-    let stderr: String
-    let seconds: Double
-}
-
-func run(_ executable: String, _ args: [String]) throws -> Run {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: executable)
-    p.arguments = args
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    let start = Date()
-    try p.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return Run(status: p.terminationReason == .exit ? p.terminationStatus : -p.terminationStatus,
-               stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self),
-               seconds: Date().timeIntervalSince(start))
 }
 
 @Test(arguments: hostileFiles)

@@ -3,6 +3,7 @@
 import Converter
 import Foundation
 import Quant
+import Synchronization
 import TensorFile
 
 public let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures").standardized
@@ -28,9 +29,17 @@ public func convert(_ input: String, to output: String, _ type: GGMLType) throws
     return try Converter.run(input: input, output: output, options: o)
 }
 
+private let converted = Mutex<[String: String]>([:])
+
 /// The tiny Hugging Face fixture `model` converted to GGUF at `type`, in a scratch directory; the path.
+/// Converted once per test process: tests running in parallel share the file and must not modify it.
 public func fixtureGGUF(_ model: String, _ type: GGMLType) throws -> String {
-    let out = try temporaryDirectory("\(model)-\(type.name)").appendingPathComponent("model.gguf").path
-    _ = try convert(fixtures.appendingPathComponent(model).path, to: out, type)
-    return out
+    let key = "\(model)-\(type.name)"
+    return try converted.withLock { done in
+        if let path = done[key] { return path }
+        let out = try temporaryDirectory("gguf-" + key).appendingPathComponent("model.gguf").path
+        _ = try convert(fixtures.appendingPathComponent(model).path, to: out, type)
+        done[key] = out
+        return out
+    }
 }

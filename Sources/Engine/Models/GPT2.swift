@@ -87,7 +87,8 @@ public struct GPT2: Sendable {
             dequantizeRow(w.positions.row(start + t), count: dim, as: w.positions.type, into: b.out)
             add(b.out, into: b.x + t * dim, dim)
         }
-        for (l, layer) in w.layers.enumerated() {
+        for l in 0..<w.layers.count {
+            let layer = w.layers[l]
             for t in 0..<n {
                 layerNorm(b.x + t * dim, weight: layer.attnNormW, bias: layer.attnNormB, dim, eps: normEps, into: b.xb + t * dim)
             }

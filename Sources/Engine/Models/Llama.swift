@@ -128,7 +128,8 @@ public struct Llama: Sendable {
             ropeTable(position: start + t, dims: s.ropeDims, base: ropeBase, scale: ropeScale,
                       cos: b.cos + t * half, sin: b.sin + t * half)
         }
-        for (l, layer) in w.layers.enumerated() {
+        for l in 0..<w.layers.count {
+            let layer = w.layers[l]
             for t in 0..<n { rmsNorm(b.x + t * s.dim, weight: layer.attnNorm, s.dim, eps: normEps, into: b.xb + t * s.dim) }
             matMul(layer.wq, b.xb, tokens: n, into: b.qkv, yStride: qkv, scratch: b.scratch, pool: pool)
             matMul(layer.wk, b.xb, tokens: n, into: b.qkv + s.qDim, yStride: qkv, scratch: b.scratch, pool: pool)

@@ -23,12 +23,13 @@ public struct TextStream {
     /// Appends `id`'s bytes and calls `emit` with the complete characters now available (not at all if none).
     /// The buffer is valid only during the call.
     public mutating func push(_ id: Int32, _ emit: (UnsafeRawBufferPointer) -> Void) {
-        let held = self.held
-        let n = tokenizer.withPiece(id) { piece in
-            input.withUnsafeMutableBufferPointer { buf in
+        let held = self.held, tokenizer = self.tokenizer
+        // The buffer outermost: a closure that captured `self` (inout) would be boxed, a malloc per push.
+        let n = input.withUnsafeMutableBufferPointer { buf in
+            tokenizer.withPiece(id) { piece in
                 _ = UnsafeMutableBufferPointer(rebasing: buf[held...]).initialize(fromContentsOf: piece)
+                return held + piece.count
             }
-            return held + piece.count
         }
         flush(count: n, final: false, emit)
     }
@@ -57,18 +58,20 @@ public struct TextStream {
 enum UTF8Sanitizer {
     private static let replacement: (UInt8, UInt8, UInt8) = (0xEF, 0xBF, 0xBD)
 
+    /// Writes U+FFFD at w. Not a nested function: one capturing `w` would box it (a malloc per call in debug).
+    private static func replace(_ dst: UnsafeMutableBufferPointer<UInt8>, _ w: inout Int) {
+        dst[w] = replacement.0
+        dst[w + 1] = replacement.1
+        dst[w + 2] = replacement.2
+        w += 3
+    }
+
     /// Copies the longest prefix of `src` that ends on a character boundary into `dst` (which holds
     /// 3 × src.count bytes); unless `final`, an incomplete but so far valid character at the end is left
     /// unconsumed. Returns the bytes consumed and written.
     static func copy(_ src: UnsafeBufferPointer<UInt8>, into dst: UnsafeMutableBufferPointer<UInt8>,
                      final: Bool) -> (consumed: Int, written: Int) {
         var i = 0, w = 0
-        func replace() {
-            dst[w] = replacement.0
-            dst[w + 1] = replacement.1
-            dst[w + 2] = replacement.2
-            w += 3
-        }
         while i < src.count {
             let b = src[i]
             if b < 0x80 {
@@ -88,7 +91,7 @@ enum UTF8Sanitizer {
             case 0xF1...0xF3: (length, lo, hi) = (4, 0x80, 0xBF)
             case 0xF4: (length, lo, hi) = (4, 0x80, 0x8F)
             default:
-                replace()
+                replace(dst, &w)
                 i += 1
                 continue
             }
@@ -105,7 +108,7 @@ enum UTF8Sanitizer {
             } else if i + k == src.count, !final {
                 break  // incomplete: wait for more bytes
             } else {
-                replace()
+                replace(dst, &w)
                 i += k
             }
         }

@@ -1,0 +1,66 @@
+// What the model-running commands share: loading a model, session flags, id lists, timing.
+
+import Engine
+
+enum Common {
+    /// Flags that take a value, shared by every command that runs a model.
+    static let sessionFlags: Set<String> = ["-m", "--model", "-c", "--ctx", "--cache-type", "-t", "--threads", "-b", "--batch"]
+
+    static func modelPath(_ f: Flags, usage: String) throws -> String {
+        guard let path = f.value("-m") ?? f.value("--model") else { throw CLIError("no model: give -m MODEL (\(usage))") }
+        return path
+    }
+
+    static func sessionOptions(_ f: Flags, allLogits: Bool = false) throws -> SessionOptions {
+        var o = SessionOptions()
+        o.context = try f.int(f.value("-c") != nil ? "-c" : "--ctx", default: 0, range: 0...(1 << 24))
+        o.threads = try f.int(f.value("-t") != nil ? "-t" : "--threads", default: 0, range: 0...1024)
+        o.batch = try f.int(f.value("-b") != nil ? "-b" : "--batch", default: 512, range: 1...(1 << 16))
+        switch f.value("--cache-type") ?? "f16" {
+        case "f16": o.halfCache = true
+        case "f32": o.halfCache = false
+        case let other: throw CLIError("--cache-type '\(other)' is not one of f16, f32")
+        }
+        o.allLogits = allLogits
+        return o
+    }
+
+    /// "1,2,3" → [1, 2, 3]; every id must be a non-negative 32-bit integer (the model checks the vocabulary).
+    static func ids(_ s: String, flag: String) throws -> [Int32] {
+        let parts = s.split(separator: ",", omittingEmptySubsequences: false)
+        var out: [Int32] = []
+        for (i, p) in parts.enumerated() {
+            let t = p.trimmingSpaces
+            guard let id = Int32(t), id >= 0 else { throw CLIError("\(flag): item \(i) '\(t)' is not a token id") }
+            out.append(id)
+        }
+        guard !out.isEmpty else { throw CLIError("\(flag): no ids") }
+        return out
+    }
+
+    /// Loads the model and creates a session (its arena planned, checked against the memory limit, allocated).
+    static func open(_ f: Flags, _ o: SessionOptions, usage: String) throws -> (Session, loadMs: Double) {
+        let t0 = monotonicMs()
+        let model = try Model(path: try modelPath(f, usage: usage))
+        let session = try Session(model, o)
+        return (session, monotonicMs() - t0)
+    }
+
+    /// The memory plan on stderr (every region with -v), once the inputs are known to be good: a failing
+    /// command prints only its error line.
+    static func reportMemory(_ session: Session, _ f: Flags) {
+        writeErr(session.memorySummary)
+        if f.has("-v") {
+            for r in session.plan.regions where r.name != "kv" { writeErr("  \(r.name) \(formatBytes(r.bytes))") }
+        }
+    }
+}
+
+extension Substring {
+    var trimmingSpaces: Substring {
+        var s = self
+        while s.first == " " { s.removeFirst() }
+        while s.last == " " { s.removeLast() }
+        return s
+    }
+}

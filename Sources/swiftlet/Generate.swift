@@ -1,0 +1,78 @@
+// `swiftlet generate`: continue a prompt with a causal decoder, streaming the text (or --json at the end).
+
+import Engine
+import TensorFile
+
+enum Generate {
+    static let usage = "swiftlet generate -m MODEL (-p PROMPT | --ids 1,2,3) [-n N] [--temp T] [--top-k K] [--top-p P] "
+        + "[--min-p P] [--repeat-penalty R] [--repeat-last-n N] [--seed S] [--ignore-eos] [--ctx C] "
+        + "[--cache-type f16|f32] [--context-shift] [--keep N] [-t THREADS] [--json] [-v]"
+
+    static func run(_ args: ArraySlice<String>) throws -> Int32 {
+        let f = try Flags(args, valued: Common.sessionFlags.union([
+            "-p", "--prompt", "--ids", "-n", "--n-predict", "--temp", "--top-k", "--top-p", "--min-p", "--repeat-penalty",
+            "--repeat-last-n", "--seed", "--beams", "--length-penalty", "--keep",
+        ]), booleans: ["--json", "--ignore-eos", "--context-shift", "-v"])
+        guard f.positionals.isEmpty else { throw CLIError("unexpected argument '\(f.positionals[0])' (\(usage))") }
+        let prompt = f.value("-p") ?? f.value("--prompt")
+        guard (prompt == nil) != (f.value("--ids") == nil) else { throw CLIError("give exactly one of -p PROMPT or --ids (\(usage))") }
+        var o = GenerateOptions()
+        o.maxTokens = try f.int(f.value("-n") != nil ? "-n" : "--n-predict", default: 128, range: 1...(1 << 24))
+        o.ignoreEOS = f.has("--ignore-eos")
+        o.contextShift = f.has("--context-shift")
+        o.keep = try f.int("--keep", default: 0, range: 0...(1 << 24))
+        let params = try samplerParams(f)
+        if try f.int("--beams", default: 1, range: 1...64) > 1 {
+            throw CLIError("--beams: beam search runs for encoder-decoder models (issue 6); decoders sample or take the argmax")
+        }
+
+        let (session, loadMs) = try Common.open(f, try Common.sessionOptions(f), usage: usage)
+        let tokenizer = session.model.tokenizer
+        let ids = try prompt.map { tokenizer.encode($0, addSpecial: true) } ?? Common.ids(f.value("--ids")!, flag: "--ids")
+        try session.checkPrompt(ids)
+        Common.reportMemory(session, f)
+        var sampler = Sampler(params, vocabSize: session.model.shape.vocab)
+        let json = f.has("--json")
+        var stream = TextStream(tokenizer)
+        let r = try session.generate(prompt: ids, o, sampler: &sampler) { id in
+            if !json { stream.push(id) { writeOut($0) } }
+            return true
+        }
+        if !json { stream.finish { writeOut($0) }; writeOut("\n") }
+        let text = tokenizer.decode(r.ids)
+        if json {
+            var out = "{\"prompt_ids\":[\(ids.map(String.init).joined(separator: ","))],"
+            out += "\"ids\":[\(r.ids.map(String.init).joined(separator: ","))],\"text\":\(jsonQuoted(text)),"
+            out += "\"stop\":\"\(r.stop.rawValue)\",\"timings\":{\"load_ms\":\(jsonNumber(loadMs)),"
+            out += "\"prompt_tokens\":\(r.promptTokens),\"prompt_ms\":\(jsonNumber(r.promptMs)),"
+            out += "\"gen_tokens\":\(r.ids.count),\"gen_ms\":\(jsonNumber(r.genMs))},"
+            out += "\"memory\":{\"weights_bytes\":\(session.model.weightsBytes),\"kv_bytes\":\(session.kvBytes),"
+            out += "\"arena_bytes\":\(session.arenaBytes)}}\n"
+            writeOut(out)
+        }
+        writeErr(timingLine(r, loadMs: loadMs))
+        return 0
+    }
+
+    static func samplerParams(_ f: Flags) throws -> SamplerParams {
+        var p = SamplerParams()
+        p.temperature = try f.float("--temp", default: p.temperature, range: 0...100)
+        p.topK = try f.int("--top-k", default: p.topK, range: 0...(1 << 24))
+        p.topP = try f.float("--top-p", default: p.topP, range: 0...1)
+        p.minP = try f.float("--min-p", default: p.minP, range: 0...1)
+        p.repeatPenalty = try f.float("--repeat-penalty", default: p.repeatPenalty, range: 0...100)
+        p.repeatLastN = try f.int("--repeat-last-n", default: p.repeatLastN, range: 0...(1 << 24))
+        if let s = f.value("--seed") {
+            guard let seed = UInt64(s) else { throw CLIError("--seed '\(s)' is not an unsigned 64-bit integer") }
+            p.seed = seed
+        }
+        return p
+    }
+
+    static func timingLine(_ r: GenerateResult, loadMs: Double) -> String {
+        func rate(_ n: Int, _ ms: Double) -> String { ms > 0 ? jsonNumber((Double(n) * 1000 / ms * 10).rounded() / 10) : "-" }
+        return "stop: \(r.stop.rawValue) · load \(Int(loadMs)) ms · prompt \(r.promptTokens) tokens \(rate(r.promptTokens, r.promptMs)) t/s"
+            + (r.reusedTokens > 0 ? " (\(r.reusedTokens) reused)" : "")
+            + " · generated \(r.ids.count) tokens \(rate(r.ids.count, r.genMs)) t/s"
+    }
+}

@@ -1,0 +1,32 @@
+// Running the built command-line tools from tests: where they are, and what a run printed.
+
+import Foundation
+
+/// The built `swiftlet` executable, next to the test bundle.
+public func builtExecutable(_ name: String) -> String {
+    URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name).path
+}
+
+public struct Run {
+    public let status: Int32
+    public let stdout: String
+    public let stderr: String
+    public let seconds: Double
+}
+
+public func run(_ executable: String, _ args: [String]) throws -> Run {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: executable)
+    p.arguments = args
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    let start = Date()
+    try p.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return Run(status: p.terminationReason == .exit ? p.terminationStatus : -p.terminationStatus,
+               stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self),
+               seconds: Date().timeIntervalSince(start))
+}
