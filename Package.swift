@@ -18,7 +18,10 @@ let package = Package(
         .target(name: "Quant", swiftSettings: cpuFlags),
         .target(name: "TensorFile", dependencies: ["Quant"], swiftSettings: cpuFlags),
         // Kernels know no files and no models: pointers, sizes and a thread pool.
-        .target(name: "Kernels", dependencies: ["Quant"], swiftSettings: cpuFlags),
+        // Optimized in debug builds too: unoptimized SIMD kernels run ~300x slower, which made a test that
+        // generates a few tokens with the real SmolLM2 take minutes.
+        .target(name: "Kernels", dependencies: ["Quant"],
+                swiftSettings: cpuFlags + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "Engine", dependencies: ["Quant", "TensorFile", "Kernels"], swiftSettings: cpuFlags),
         // The converter behind `quantize`; not part of the Swiftlet library product.
         .target(name: "Converter", dependencies: ["Engine"], swiftSettings: cpuFlags),

