@@ -6,10 +6,10 @@ import Testing
 import TestSupport
 import TensorFile
 
-func swiftlet(_ args: [String]) throws -> Run {
+func swiftlet(_ args: [String], input: String = "") throws -> Run {
     let exe = builtExecutable("swiftlet")
     try #require(FileManager.default.isExecutableFile(atPath: exe), "build the swiftlet executable first: \(exe)")
-    return try run(exe, args)
+    return try run(exe, args, input: input)
 }
 
 func expectOneErrorLine(_ r: Run, containing text: String, sourceLocation: SourceLocation = #_sourceLocation) {
@@ -65,4 +65,42 @@ func expectOneErrorLine(_ r: Run, containing text: String, sourceLocation: Sourc
     let cut = model + ".cut.gguf"
     try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: cut))
     expectOneErrorLine(try swiftlet(["generate", "-m", cut, "-p", "hi"]), containing: "past the end of the file")
+}
+
+@Test func chatKeepsTheCacheBetweenTurns() throws {
+    let model = try fixtureGGUF("llama-tiny", .q8_0)
+    let r = try swiftlet(["chat", "-m", model, "--temp", "0", "-n", "6", "--ctx", "128"], input: "def add(a, b):\nreturn a\n")
+    #expect(r.status == 0, "\(r.stderr)")
+    // Turn 2 evaluates only its own tokens: the first turn and its reply come from the cache.
+    let turns = r.stderr.split(separator: "\n").filter { $0.hasPrefix("stop:") }
+    #expect(turns.count == 2)
+    #expect(!turns[0].contains("reused") && turns[1].contains("reused"), "\(r.stderr)")
+}
+
+@Test func logitsHiddenGivesTheFinalNormedStates() throws {
+    let ref = try Reference("llama-tiny")
+    let model = try fixtureGGUF("llama-tiny", .f32)
+    let out = try temporaryDirectory("cli-hidden").appendingPathComponent("hidden.bin").path
+    let ids = ref.promptIDs.map(String.init).joined(separator: ",")
+    let r = try swiftlet(["logits", "-m", model, "--ids", ids, "--hidden", "--out", out, "--cache-type", "f32"])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout == "{\"shape\":[\(ref.promptIDs.count),96]}\n")
+    // The untied head (lm_head, straight from the fixture's safetensors) applied to these states must give
+    // transformers' logits.
+    let data = try Data(contentsOf: URL(fileURLWithPath: out))
+    #expect(data.count == ref.promptIDs.count * 96 * 4)
+    let states = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    let st = try SafetensorsModel(path: fixtures.appendingPathComponent("llama-tiny/model.safetensors").path)
+    let head = try #require(st.tensor("lm_head.weight")).floats()
+    let vocab = ref.logits[0].count
+    var logits = [[Float]](repeating: [Float](repeating: 0, count: vocab), count: ref.promptIDs.count)
+    for t in 0..<ref.promptIDs.count {
+        for v in 0..<vocab {
+            var sum: Float = 0
+            for i in 0..<96 { sum += states[t * 96 + i] * head[v * 96 + i] }
+            logits[t][v] = sum
+        }
+    }
+    let (d, scale) = maxDiff(logits, ref.logits)
+    #expect(d / scale < 1e-4, "max |Δ| \(d)")
 }

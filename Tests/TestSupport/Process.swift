@@ -14,15 +14,19 @@ public struct Run {
     public let seconds: Double
 }
 
-public func run(_ executable: String, _ args: [String]) throws -> Run {
+/// Runs `executable` with `args`, `input` on its stdin (none: stdin at end of file), to completion.
+public func run(_ executable: String, _ args: [String], input: String = "") throws -> Run {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = args
-    let out = Pipe(), err = Pipe()
+    let out = Pipe(), err = Pipe(), stdin = Pipe()
     p.standardOutput = out
     p.standardError = err
+    p.standardInput = stdin
     let start = Date()
     try p.run()
+    stdin.fileHandleForWriting.write(Data(input.utf8))
+    try stdin.fileHandleForWriting.close()
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     let errData = err.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
