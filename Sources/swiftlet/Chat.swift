@@ -35,7 +35,7 @@ enum Chat {
             }
             stream.finish { writeOut($0) }
             writeOut("\n")
-            writeErr(Generate.timingLine(r, loadMs: 0))
+            writeErr(Generate.timingLine(r, loadMs: nil))
             if r.stop == .context { throw CLIError("the context of \(session.context) tokens is full (use --context-shift or a larger --ctx)") }
             // The cache holds the conversation (less what a context shift dropped) but for the last sampled id.
             conversation = Array(session.tokens) + r.ids.suffix(1)

