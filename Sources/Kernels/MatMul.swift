@@ -60,6 +60,49 @@ public func matMul(_ w: Matrix, _ x: UnsafePointer<Float>, tokens: Int, into y: 
     }
 }
 
+/// One output of a fused product: y[t, r] = Σ_c W[r, c] · x[t, c], rows of y `yStride` apart.
+public struct MatMulOutput {
+    public let w: Matrix
+    public let y: UnsafeMutablePointer<Float>
+    public let yStride: Int
+
+    public init(_ w: Matrix, into y: UnsafeMutablePointer<Float>, yStride: Int) {
+        self.w = w
+        self.y = y
+        self.yStride = yStride
+    }
+}
+
+/// Two or three products of the same activations (Llama's q, k and v; gate and up): when the weights share
+/// a quantized type and row length, the activations are quantized once and one dispatch computes every
+/// output, otherwise each is a separate matMul. Arguments as for matMul.
+public func matMul(_ a: MatMulOutput, _ b: MatMulOutput, _ c: MatMulOutput?, _ x: UnsafePointer<Float>,
+                   tokens: Int, scratch: UnsafeMutableRawPointer, pool: ThreadPool) {
+    let type = a.w.type, cols = a.w.cols
+    let quantized = type == .q8_0 || type == .q4_0 || type == .q4_1  // no array literal: it would allocate
+    let fusable = quantized && b.w.type == type && b.w.cols == cols
+        && (c.map { $0.w.type == type && $0.w.cols == cols } ?? true) && tokens > 0
+    guard fusable else {
+        matMul(a.w, x, tokens: tokens, into: a.y, yStride: a.yStride, scratch: scratch, pool: pool)
+        matMul(b.w, x, tokens: tokens, into: b.y, yStride: b.yStride, scratch: scratch, pool: pool)
+        if let c { matMul(c.w, x, tokens: tokens, into: c.y, yStride: c.yStride, scratch: scratch, pool: pool) }
+        return
+    }
+    func job(_ o: MatMulOutput) -> QuantizedJob {
+        precondition(o.yStride >= o.w.rows || tokens <= 1)
+        return QuantizedJob(w: o.w, x: x, tokens: tokens, y: o.y, yStride: o.yStride, scratch: scratch)
+    }
+    let fused = FusedJob(a: job(a), b: job(b), c: job(c ?? b), count: c == nil ? 2 : 3)
+    quantizeActivations(fused.a, pool)
+    withUnsafePointer(to: fused) { context in
+        switch type {
+        case .q8_0: pool.run(context: context) { c, t, n in fusedShare(Q8_0Block.self, c, t, n) }
+        case .q4_0: pool.run(context: context) { c, t, n in fusedShare(Q4_0Block.self, c, t, n) }
+        default: pool.run(context: context) { c, t, n in fusedShare(Q4_1Block.self, c, t, n) }
+        }
+    }
+}
+
 /// This thread's share of `rows`, split in whole groups of `granule` rows.
 @inline(__always)
 func rowShare(_ rows: Int, thread: Int, threads: Int, granule: Int = 4) -> Range<Int> {

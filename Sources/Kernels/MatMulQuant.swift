@@ -267,15 +267,34 @@ func quantizeShare(_ context: UnsafeRawPointer, _ thread: Int, _ threads: Int) {
 }
 
 func matMulQuantized(_ job: QuantizedJob, _ pool: ThreadPool, _ rows: ThreadPool.Job) {
+    quantizeActivations(job, pool)
+    withUnsafePointer(to: job) { pool.run(context: $0, rows) }
+}
+
+/// Quantizes job.x into job.scratch: on this thread when it is little work (below a dispatch's cost), else split.
+func quantizeActivations(_ job: QuantizedJob, _ pool: ThreadPool) {
     withUnsafePointer(to: job) { context in
-        // Quantize the activations: on this thread when it is little work (below a dispatch's cost), else split.
         if job.tokens * job.w.cols <= 8192 || pool.threadCount == 1 {
             quantizeShare(context, 0, 1)
         } else {
             pool.run(context: context) { context, thread, threads in quantizeShare(context, thread, threads) }
         }
-        pool.run(context: context, rows)
     }
+}
+
+/// Products of the same quantized activations with two or three matrices of one type and row length.
+struct FusedJob {
+    let a, b, c: QuantizedJob
+    let count: Int
+}
+
+/// This thread's share of the rows of every matrix of a fused job.
+@inline(__always)
+func fusedShare<B: QuantBlock>(_: B.Type, _ context: UnsafeRawPointer, _ thread: Int, _ threads: Int) {
+    let f = context.load(as: FusedJob.self)
+    withUnsafePointer(to: f.a) { quantizedShare(B.self, $0, thread, threads) }
+    withUnsafePointer(to: f.b) { quantizedShare(B.self, $0, thread, threads) }
+    if f.count == 3 { withUnsafePointer(to: f.c) { quantizedShare(B.self, $0, thread, threads) } }
 }
 
 /// This thread's share of the rows, all tokens.

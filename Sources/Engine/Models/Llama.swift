@@ -131,9 +131,9 @@ public struct Llama: Sendable {
         for l in 0..<w.layers.count {
             let layer = w.layers[l]
             for t in 0..<n { rmsNorm(b.x + t * s.dim, weight: layer.attnNorm, s.dim, eps: normEps, into: b.xb + t * s.dim) }
-            matMul(layer.wq, b.xb, tokens: n, into: b.qkv, yStride: qkv, scratch: b.scratch, pool: pool)
-            matMul(layer.wk, b.xb, tokens: n, into: b.qkv + s.qDim, yStride: qkv, scratch: b.scratch, pool: pool)
-            matMul(layer.wv, b.xb, tokens: n, into: b.qkv + s.qDim + s.kvDim, yStride: qkv, scratch: b.scratch, pool: pool)
+            matMul(MatMulOutput(layer.wq, into: b.qkv, yStride: qkv), MatMulOutput(layer.wk, into: b.qkv + s.qDim, yStride: qkv),
+                   MatMulOutput(layer.wv, into: b.qkv + s.qDim + s.kvDim, yStride: qkv), b.xb, tokens: n,
+                   scratch: b.scratch, pool: pool)
             addBias(layer.bq, to: b.qkv, rows: n, cols: s.qDim, stride: qkv)
             addBias(layer.bk, to: b.qkv + s.qDim, rows: n, cols: s.kvDim, stride: qkv)
             addBias(layer.bv, to: b.qkv + s.qDim + s.kvDim, rows: n, cols: s.kvDim, stride: qkv)
@@ -149,8 +149,8 @@ public struct Llama: Sendable {
             add(b.out, into: b.x, n * s.dim)
 
             for t in 0..<n { rmsNorm(b.x + t * s.dim, weight: layer.ffnNorm, s.dim, eps: normEps, into: b.xb + t * s.dim) }
-            matMul(layer.gate, b.xb, tokens: n, into: b.hb, yStride: s.ff, scratch: b.scratch, pool: pool)
-            matMul(layer.up, b.xb, tokens: n, into: b.hb2, yStride: s.ff, scratch: b.scratch, pool: pool)
+            matMul(MatMulOutput(layer.gate, into: b.hb, yStride: s.ff), MatMulOutput(layer.up, into: b.hb2, yStride: s.ff), nil,
+                   b.xb, tokens: n, scratch: b.scratch, pool: pool)
             swiGLU(b.hb, b.hb2, n * s.ff)
             matMul(layer.down, b.hb, tokens: n, into: b.out, yStride: s.dim, scratch: b.scratch, pool: pool)
             add(b.out, into: b.x, n * s.dim)
