@@ -77,9 +77,10 @@ import Testing
     for i in 0..<x.count { #expect(abs(x[i] - x0[i]) < 1e-5) }
 }
 
-@Test(arguments: [false, true])
-func attendHeadMatchesSoftmaxWeightedSum(_ half: Bool) {
-    let rows = 13, headDim = 24, stride = 48, offset = 24
+// Head sizes 24 (tail lanes only) and 72 (two 32-lane passes and a tail).
+@Test(arguments: [false, true], [24, 72])
+func attendHeadMatchesSoftmaxWeightedSum(_ half: Bool, headDim: Int) {
+    let rows = 13, stride = 2 * headDim, offset = headDim
     let bytes = rows * stride * (half ? 2 : 4)
     let kBase = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
     let vBase = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
