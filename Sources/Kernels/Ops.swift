@@ -120,7 +120,8 @@ public func layerNorm(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, b
 /// [-87, 88]; below that 0, above +inf. Scalar expf in the attention softmax and SiLU costs more than the
 /// matrix products of a small model's prompt.
 @inline(__always) public func exp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
-    let x = x.clamped(lowerBound: SIMD8(repeating: -87.3), upperBound: SIMD8(repeating: 88.7))
+    var x = x
+    for i in 0..<8 { x[i] = min(max(x[i], -87.3), 88.7) }  // vmaxps/vminps; `clamped` is a generic call
     let n = (x * 1.442_695_04).rounded(.toNearestOrEven)
     var r = x - n * 0.693_145_75  // ln 2, high part
     r = r - n * 1.428_606_8e-6    // ln 2, low part
