@@ -2,7 +2,6 @@
 // stream and evaluate one token at a time until EOS, the length limit or a full context. Allocation-free
 // per token once the result's id buffer is reserved.
 
-import Kernels
 #if canImport(Glibc)
 import Glibc
 #endif

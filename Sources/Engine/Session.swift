@@ -3,7 +3,6 @@
 // Evaluation appends tokens to what the cache holds; a shared prefix is reused, a full context can shift.
 
 import Kernels
-import Quant
 #if canImport(Glibc)
 import Glibc
 #endif
