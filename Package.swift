@@ -10,7 +10,8 @@ let cpuFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"], .when(p
 let package = Package(
     name: "Swiftlet",
     products: [
-        .library(name: "Swiftlet", type: .static, targets: ["Engine"]),
+        // libSwiftlet.a: the engine and its C surface (include/swiftlet.h); tools/build-lib.sh names it libswiftlet.a.
+        .library(name: "Swiftlet", type: .static, targets: ["CAPI"]),
         .executable(name: "quantize", targets: ["quantize"]),
         .executable(name: "swiftlet", targets: ["swiftlet"]),
     ],
@@ -23,6 +24,9 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["Quant"],
                 swiftSettings: cpuFlags + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "Engine", dependencies: ["Quant", "TensorFile", "Kernels"], swiftSettings: cpuFlags),
+        // The C declarations (include/swiftlet.h, linked into Sources/CSwiftlet/include) and their Swift side.
+        .target(name: "CSwiftlet"),
+        .target(name: "CAPI", dependencies: ["Engine", "CSwiftlet"], swiftSettings: cpuFlags),
         // The converter behind `quantize`; not part of the Swiftlet library product.
         .target(name: "Converter", dependencies: ["Engine"], swiftSettings: cpuFlags),
         .executableTarget(name: "quantize", dependencies: ["Converter"], swiftSettings: cpuFlags),

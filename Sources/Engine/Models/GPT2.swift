@@ -37,7 +37,7 @@ public struct GPT2Weights: @unchecked Sendable {  // views into the immutable ma
     let layers: [Layer]
 }
 
-public struct GPT2: Sendable {
+public final class GPT2: Sendable {
     static let architecture = "gpt2"
     let shape: DecoderShape
     let normEps: Float

@@ -41,7 +41,7 @@ public struct LlamaWeights: @unchecked Sendable {  // views into the immutable m
     let layers: [Layer]
 }
 
-public struct Llama: Sendable {
+public final class Llama: Sendable {  // a class: DecoderFamily then holds one reference per case
     static let architecture = "llama"
     let shape: DecoderShape
     let normEps: Float
