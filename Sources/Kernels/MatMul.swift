@@ -111,6 +111,38 @@ func rowShare(_ rows: Int, thread: Int, threads: Int, granule: Int = 4) -> Range
     return min(rows, lo * granule)..<min(rows, hi * granule)
 }
 
+/// A thread's share of a product, rows × tokens, into y: one token at a time for generation; for batches,
+/// tiles of rows that stay in L2 while the tokens pass over them four at a time. `one(r, t)` and
+/// `four(r, t)` give row r's dot with token t (and t+1...t+3). Float and quantized weights share it.
+@inline(__always)
+func forEachTile(_ share: Range<Int>, tokens: Int, rowBytes: Int, into y: UnsafeMutablePointer<Float>, yStride: Int,
+                 one: (_ row: Int, _ token: Int) -> Float, four: (_ row: Int, _ token: Int) -> SIMD4<Float>) {
+    if tokens == 1 {
+        for r in share { y[r] = one(r, 0) }
+        return
+    }
+    let tile = tileRows(rowBytes: rowBytes)
+    var r0 = share.lowerBound
+    while r0 < share.upperBound {
+        let rows = r0..<min(share.upperBound, r0 + tile)
+        var t = 0
+        while t + 4 <= tokens {
+            let yt = y + t * yStride
+            for r in rows {
+                let v = four(r, t)
+                yt[r] = v[0]; yt[yStride + r] = v[1]; yt[2 * yStride + r] = v[2]; yt[3 * yStride + r] = v[3]
+            }
+            t += 4
+        }
+        while t < tokens {
+            let yt = y + t * yStride
+            for r in rows { yt[r] = one(r, t) }
+            t += 1
+        }
+        r0 = rows.upperBound
+    }
+}
+
 /// Rows per tile when several tokens are multiplied: a tile of weights (about 192 KiB) stays in L2 while
 /// every group of tokens passes over it.
 @inline(__always)

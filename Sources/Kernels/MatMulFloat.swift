@@ -112,31 +112,9 @@ struct FloatJob {
 @inline(__always)
 func floatShare<R: FloatRow>(_: R.Type, _ context: UnsafeRawPointer, _ thread: Int, _ threads: Int) {
     let job = context.load(as: FloatJob.self)
-    let w = job.w, x = job.x, y = job.y, yStride = job.yStride, tokens = job.tokens, cols = w.cols
+    let w = job.w, x = job.x, cols = w.cols
     let share = rowShare(w.rows, thread: thread, threads: threads)
-    if share.isEmpty { return }
-    @inline(__always) func oneToken(_ rows: Range<Int>, _ t: Int) {
-        let xt = x + t * cols, yt = y + t * yStride
-        for r in rows { yt[r] = dotRow(R.self, w.row(r), cols: cols, xt) }
-    }
-    if tokens == 1 { return oneToken(share, 0) }
-    let tile = tileRows(rowBytes: w.rowBytes)
-    var r0 = share.lowerBound
-    while r0 < share.upperBound {
-        let rows = r0..<min(share.upperBound, r0 + tile)
-        var t = 0
-        while t + 4 <= tokens {
-            let yt = y + t * yStride
-            for r in rows {
-                let v = dotRow4Tokens(R.self, w.row(r), cols: cols, x + t * cols, xStride: cols)
-                yt[r] = v[0]; yt[yStride + r] = v[1]; yt[2 * yStride + r] = v[2]; yt[3 * yStride + r] = v[3]
-            }
-            t += 4
-        }
-        while t < tokens {
-            oneToken(rows, t)
-            t += 1
-        }
-        r0 = rows.upperBound
-    }
+    forEachTile(share, tokens: job.tokens, rowBytes: w.rowBytes, into: job.y, yStride: job.yStride,
+                one: { r, t in dotRow(R.self, w.row(r), cols: cols, x + t * cols) },
+                four: { r, t in dotRow4Tokens(R.self, w.row(r), cols: cols, x + t * cols, xStride: cols) })
 }

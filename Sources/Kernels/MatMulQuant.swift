@@ -308,32 +308,9 @@ func fusedShare<B: QuantBlock>(_: B.Type, _ context: UnsafeRawPointer, _ thread:
 @inline(__always)
 func quantizedShare<B: QuantBlock>(_: B.Type, _ context: UnsafeRawPointer, _ thread: Int, _ threads: Int) {
     let job = context.load(as: QuantizedJob.self)
-    let w = job.w, y = job.y, yStride = job.yStride, tokens = job.tokens, blocks = w.cols / 32
+    let w = job.w, blocks = w.cols / 32
     let share = rowShare(w.rows, thread: thread, threads: threads)
-    if share.isEmpty { return }
-    @inline(__always) func oneToken(_ rows: Range<Int>, _ t: Int) {
-        let xt = job.act(t), yt = y + t * yStride
-        for r in rows { yt[r] = dotRow(B.self, w.row(r), blocks: blocks, xt) }
-    }
-    if tokens == 1 { return oneToken(share, 0) }
-    let tile = tileRows(rowBytes: w.rowBytes)
-    var r0 = share.lowerBound
-    while r0 < share.upperBound {
-        let rows = r0..<min(share.upperBound, r0 + tile)
-        var t = 0
-        while t + 4 <= tokens {
-            let x0 = job.act(t), x1 = job.act(t + 1), x2 = job.act(t + 2), x3 = job.act(t + 3)
-            let yt = y + t * yStride
-            for r in rows {
-                let v = dotRow4Tokens(B.self, w.row(r), blocks: blocks, x0, x1, x2, x3)
-                yt[r] = v[0]; yt[yStride + r] = v[1]; yt[2 * yStride + r] = v[2]; yt[3 * yStride + r] = v[3]
-            }
-            t += 4
-        }
-        while t < tokens {
-            oneToken(rows, t)
-            t += 1
-        }
-        r0 = rows.upperBound
-    }
+    forEachTile(share, tokens: job.tokens, rowBytes: w.rowBytes, into: job.y, yStride: job.yStride,
+                one: { r, t in dotRow(B.self, w.row(r), blocks: blocks, job.act(t)) },
+                four: { r, t in dotRow4Tokens(B.self, w.row(r), blocks: blocks, job.act(t), job.act(t + 1), job.act(t + 2), job.act(t + 3)) })
 }
