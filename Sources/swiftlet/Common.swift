@@ -1,4 +1,4 @@
-// What the model-running commands share: loading a model, session flags, id lists, timing.
+// What the model-running commands share: loading a model and a session, their flags, id lists, the memory report.
 
 import Engine
 
