@@ -115,13 +115,13 @@ public func swiftlet_model_close(_ p: OpaquePointer?) {
 @_cdecl("swiftlet_model_vocab_size")
 public func swiftlet_model_vocab_size(_ p: OpaquePointer?) -> Int32 {
     guard let m = model(p) else { _ = fail(SWIFTLET_ERR_INVALID_ARGUMENT, "model is NULL"); return -1 }
-    return Int32(m.shape.vocab)
+    return Int32(m.vocabSize)
 }
 
 @_cdecl("swiftlet_model_embedding_size")
 public func swiftlet_model_embedding_size(_ p: OpaquePointer?) -> Int32 {
     guard let m = model(p) else { _ = fail(SWIFTLET_ERR_INVALID_ARGUMENT, "model is NULL"); return -1 }
-    return Int32(m.shape.dim)
+    return Int32(m.width)
 }
 
 // MARK: sessions
@@ -213,7 +213,7 @@ public func swiftlet_detokenize(_ mp: OpaquePointer?, _ ids: UnsafePointer<Int32
     guard ids != nil || n == 0 else { return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_detokenize: ids is NULL") }
     guard out != nil || capacity == 0 else { return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_detokenize: text is NULL") }
     let list = Array(UnsafeBufferPointer(start: ids, count: n))
-    let vocab = m.shape.vocab
+    let vocab = m.vocabSize
     if let bad = list.firstIndex(where: { $0 < 0 || Int($0) >= vocab }) {
         return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_detokenize: id \(list[bad]) at index \(bad) is not in the vocabulary (0..<\(vocab))")
     }
@@ -240,7 +240,7 @@ public func swiftlet_generate(_ sp: OpaquePointer?, _ promptPointer: UnsafePoint
     guard !conversation.isEmpty else { return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_generate: the prompt is empty") }
     var o = GenerateOptions()
     o.maxTokens = Int(maxTokens)
-    var sampler = Sampler(h.params, vocabSize: h.session.model.shape.vocab)
+    var sampler = Sampler(h.params, vocabSize: h.session.shape.vocab)
     var stream = TextStream(tokenizer)
     do {
         let r = try h.session.generate(prompt: conversation, o, sampler: &sampler) { id in
@@ -266,7 +266,7 @@ public func swiftlet_logits(_ sp: OpaquePointer?, _ ids: UnsafePointer<Int32>?, 
                             _ logits: UnsafeMutablePointer<Float>?, _ capacity: Int) -> swiftlet_status {
     guard let h = session(sp) else { return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_logits: session is NULL") }
     guard let ids, n > 0 else { return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_logits: no ids") }
-    let vocab = h.session.model.shape.vocab
+    let vocab = h.session.shape.vocab
     guard let logits, capacity >= vocab else {
         return fail(SWIFTLET_ERR_BUFFER_TOO_SMALL, "swiftlet_logits: capacity \(capacity) is less than the vocabulary size \(vocab)")
     }

@@ -1,14 +1,16 @@
 // A loaded model: the mapped GGUF file, its tokenizer and its architecture's weights, bound and checked
-// once. Immutable; any number of sessions on any threads may share one.
+// once. Immutable; any number of sessions on any threads may share one. Decoders run in a Session,
+// encoders in an EncoderSession.
 
 import Kernels
 import Quant
 import TensorFile
 
-/// The decoder families the engine runs: the one switch between them.
-enum DecoderFamily: Sendable {
+/// The families the engine runs: the one switch between them.
+enum ModelFamily: Sendable {
     case llama(Llama)
     case gpt2(GPT2)
+    case encoder(Encoder)
 }
 
 public final class Model: Sendable {
@@ -16,7 +18,7 @@ public final class Model: Sendable {
     public let file: GGUFFile
     public let architecture: String
     public let tokenizer: Tokenizer
-    let family: DecoderFamily
+    let family: ModelFamily
 
     /// Maps and validates `path`: the file's structure, then every tensor the architecture needs against
     /// its hyperparameters, then the tokenizer.
@@ -28,25 +30,41 @@ public final class Model: Sendable {
         switch architecture {
         case Llama.architecture: family = .llama(try Llama(r))
         case GPT2.architecture: family = .gpt2(try GPT2(r))
-        default: throw .unsupported("architecture '\(architecture)' for generation (this engine runs: llama, gpt2)")
+        case BERT.architecture: family = .encoder(try BERT.load(r))
+        case ALBERT.architecture: family = .encoder(try ALBERT.load(r))
+        default: throw .unsupported("architecture '\(architecture)' (this engine runs: llama, gpt2, bert, albert)")
         }
         tokenizer = try Tokenizer(file)
-        guard tokenizer.vocabSize <= shape.vocab else {
-            throw .tokenizer("\(tokenizer.vocabSize) tokens, but the embedding has only \(shape.vocab) rows")
+        guard tokenizer.vocabSize <= vocabSize else {
+            throw .tokenizer("\(tokenizer.vocabSize) tokens, but the embedding has only \(vocabSize) rows")
         }
     }
 
-    public var shape: DecoderShape {
+    /// A decoder's sizes; nil for an encoder.
+    public var decoderShape: DecoderShape? {
         switch family {
         case let .llama(m): m.shape
         case let .gpt2(m): m.shape
+        case .encoder: nil
         }
     }
+
+    /// The encoder, for an encoder model.
+    public var encoder: Encoder? {
+        if case let .encoder(e) = family { e } else { nil }
+    }
+
+    /// Rows of the token embedding.
+    public var vocabSize: Int { decoderShape?.vocab ?? encoder!.shape.vocab }
+
+    /// Width of the hidden states (an encoder's sentence vectors).
+    public var width: Int { decoderShape?.dim ?? encoder!.shape.dim }
 
     var matrixTypes: Set<GGMLType> {
         switch family {
         case let .llama(m): m.matrixTypes
         case let .gpt2(m): m.matrixTypes
+        case let .encoder(e): e.matrixTypes
         }
     }
 
@@ -57,6 +75,7 @@ public final class Model: Sendable {
         switch family {
         case let .llama(m): m.forward(tokens, start: start, logitRows: logitRows, st)
         case let .gpt2(m): m.forward(tokens, start: start, logitRows: logitRows, st)
+        case .encoder: preconditionFailure("Session refuses encoders")
         }
     }
 }

@@ -25,6 +25,7 @@ public struct SessionOptions: Sendable {
 
 public final class Session {
     public let model: Model
+    public let shape: DecoderShape
     public let context: Int, batch: Int, threads: Int
     public let plan: ArenaPlan
     public let kvBytes: Int
@@ -35,7 +36,10 @@ public final class Session {
     public private(set) var count = 0
 
     public init(_ model: Model, _ options: SessionOptions = SessionOptions()) throws(ModelError) {
-        let s = model.shape
+        guard let s = model.decoderShape else {
+            throw .unsupported("'\(model.architecture)' in a generation session (it is an encoder: use embed, fill-mask, "
+                + "classify, ner, qa, nsp or logits)")
+        }
         let context = options.context == 0 ? s.trainContext : options.context
         guard context >= 1 else { throw .invalidInput("context \(context) must be at least 1") }
         if s.learnedPositions, context > s.trainContext {
@@ -66,6 +70,7 @@ public final class Session {
         state = DecoderState(buffers: buffers, cache: cache, pool: ThreadPool(threads: threads), context: context)
         held = .allocate(capacity: context)
         self.model = model
+        shape = s
         self.context = context
         self.batch = batch
         self.threads = threads
@@ -83,7 +88,7 @@ public final class Session {
 
     /// "memory: kv 22.5 MiB (30 layers × 1024 × 192 × K,V × f16) · arena 4.2 MiB (logits 192.0 KiB, ...)".
     public var memorySummary: String {
-        let s = model.shape
+        let s = shape
         let type = state.cache.keys.first?.half ?? true ? "f16" : "f32"
         return "memory: kv \(formatBytes(kvBytes)) (\(s.layers) layers × \(context) × \(s.kvDim) × K,V × \(type)) · "
             + "arena \(plan.summary(excluding: ["kv"]))"
@@ -115,7 +120,7 @@ public final class Session {
         let keep = min(max(0, keep), count)
         let discard = (count - keep) / 2
         guard discard > 0 else { return 0 }
-        let s = model.shape, b = state.buffers, moved = count - keep - discard
+        let s = shape, b = state.buffers, moved = count - keep - discard
         if s.ropeDims > 0, case let .llama(m) = model.family {
             // R(p − d) = R(−d)·R(p): one rotation by −discard brings every moved key to its new position.
             ropeTable(position: -discard, dims: s.ropeDims, base: m.ropeBase, scale: m.ropeScale, cos: b.cos, sin: b.sin)
@@ -138,7 +143,7 @@ public final class Session {
 
     /// Every id must index the vocabulary.
     public func checkVocabulary(_ ids: UnsafeBufferPointer<Int32>) throws(ModelError) {
-        let vocab = model.shape.vocab
+        let vocab = shape.vocab
         for i in 0..<ids.count where ids[i] < 0 || Int(ids[i]) >= vocab {
             throw .invalidInput("token id \(ids[i]) at index \(i) is not in the vocabulary (0..<\(vocab))")
         }
@@ -160,7 +165,7 @@ public final class Session {
     public func evaluate(_ ids: UnsafeBufferPointer<Int32>,
                          eachRow: ((Int, UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>) -> Void)? = nil)
         throws(ModelError) -> UnsafeMutableBufferPointer<Float> {
-        let vocab = model.shape.vocab
+        let vocab = shape.vocab
         try checkVocabulary(ids)
         guard count + ids.count <= context else {
             throw .contextFull("\(count + ids.count) tokens do not fit in the context of \(context) "
@@ -176,7 +181,7 @@ public final class Session {
             (held + count).update(from: chunk.baseAddress!, count: n)
             count += n
             if let eachRow {
-                let b = state.buffers, dim = model.shape.dim
+                let b = state.buffers, dim = shape.dim
                 for r in rows {
                     eachRow(done + r, UnsafeBufferPointer(start: b.logits + (r - rows.lowerBound) * vocab, count: vocab),
                             UnsafeBufferPointer(start: b.xb + r * dim, count: dim))

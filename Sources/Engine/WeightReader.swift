@@ -50,6 +50,15 @@ struct WeightReader {
         file.contains(key) ? try count(key) : d
     }
 
+    func count(_ key: String, in range: ClosedRange<Int>, default d: Int) throws(ModelError) -> Int {
+        file.contains(key) ? try count(key, in: range) : d
+    }
+
+    func bool(_ key: String, default d: Bool) throws(ModelError) -> Bool {
+        guard file.contains(key) else { return d }
+        do { return try file.bool(key) } catch { throw .file(error) }
+    }
+
     func float(_ key: String, default d: Float) throws(ModelError) -> Float {
         guard file.contains(key) else { return d }
         let x: Float

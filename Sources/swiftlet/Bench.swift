@@ -19,7 +19,7 @@ enum Bench {
         if o.context == 0 { o.context = max(pp, tg) }
         let (session, _) = try Common.open(f, o, usage: usage)
         Common.reportMemory(session, f)
-        let vocab = session.model.shape.vocab
+        let vocab = session.shape.vocab
         // llama-bench feeds random tokens; any fixed ids exercise the same arithmetic.
         let prompt = (0..<pp).map { Int32(($0 * 7919 + 13) % vocab) }
 

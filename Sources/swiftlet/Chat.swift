@@ -22,7 +22,7 @@ enum Chat {
         Common.reportMemory(session, f)
         let model = session.model, tokenizer = model.tokenizer
         let template = ChatTemplate(model)
-        var sampler = Sampler(try Generate.samplerParams(f), vocabSize: model.shape.vocab)
+        var sampler = Sampler(try Generate.samplerParams(f), vocabSize: model.vocabSize)
         var conversation = tokenizer.encode(template.start(system: f.value("--system")), addSpecial: true)
         o.keep = conversation.count
         writeErr("chat: \(template.name) template; one message per line, end with EOF")

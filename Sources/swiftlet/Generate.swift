@@ -31,7 +31,7 @@ enum Generate {
         let ids = try prompt.map { tokenizer.encode($0, addSpecial: true) } ?? Common.ids(f.value("--ids")!, flag: "--ids")
         try session.checkPrompt(ids)
         Common.reportMemory(session, f)
-        var sampler = Sampler(params, vocabSize: session.model.shape.vocab)
+        var sampler = Sampler(params, vocabSize: session.shape.vocab)
         let json = f.has("--json")
         var stream = TextStream(tokenizer)
         let r = try session.generate(prompt: ids, o, sampler: &sampler) { id in

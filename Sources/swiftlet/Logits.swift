@@ -22,7 +22,7 @@ enum Logits {
         try ids.withUnsafeBufferPointer { try session.checkVocabulary($0) }
         Common.reportMemory(session, f)
         let hidden = f.has("--hidden")
-        let cols = hidden ? session.model.shape.dim : session.model.shape.vocab
+        let cols = hidden ? session.shape.dim : session.shape.vocab
         let writer = try AtomicFileWriter(path: out)
         var failure: TensorFileError?
         try ids.withUnsafeBufferPointer { p in

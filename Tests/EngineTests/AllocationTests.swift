@@ -16,7 +16,7 @@ final class AllocationTests: XCTestCase {
             var params = SamplerParams()
             params.seed = 1
             params.repeatPenalty = 1.1  // every sampler stage on
-            var sampler = Sampler(params, vocabSize: model.shape.vocab)
+            var sampler = Sampler(params, vocabSize: model.vocabSize)
             var g = GenerateOptions()
             g.maxTokens = 48
             g.ignoreEOS = true

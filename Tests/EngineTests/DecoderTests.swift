@@ -41,7 +41,7 @@ func greedy(_ model: Model, _ prompt: [Int32], _ n: Int, halfCache: Bool = false
     let s = try Session(model, o)
     var p = SamplerParams()
     p.temperature = 0
-    var sampler = Sampler(p, vocabSize: model.shape.vocab)
+    var sampler = Sampler(p, vocabSize: model.vocabSize)
     var g = GenerateOptions()
     g.maxTokens = n
     return try s.generate(prompt: prompt, g, sampler: &sampler) { _ in true }
@@ -129,7 +129,7 @@ func batchedPromptEqualsTokenByToken(_ fixture: String) throws {
     // session's keys for the shifted sequence (deeper layers saw the dropped tokens, so they differ).
     let fresh = try Session(model, o)
     _ = try Array(s.tokens).withUnsafeBufferPointer { try fresh.evaluate($0) }
-    let kvDim = model.shape.kvDim
+    let kvDim = model.decoderShape!.kvDim
     var a = [Float](repeating: 0, count: kvDim), b = a
     var worst: Float = 0
     for row in 0..<s.count {
@@ -152,7 +152,7 @@ func batchedPromptEqualsTokenByToken(_ fixture: String) throws {
     let s = try Session(model, o)
     var p = SamplerParams()
     p.temperature = 0
-    var sampler = Sampler(p, vocabSize: model.shape.vocab)
+    var sampler = Sampler(p, vocabSize: model.vocabSize)
     var g = GenerateOptions()
     g.maxTokens = 50
     g.contextShift = true
@@ -170,7 +170,7 @@ func batchedPromptEqualsTokenByToken(_ fixture: String) throws {
     var o = SessionOptions()
     o.context = 8
     let s = try Session(model, o)
-    let vocab = model.shape.vocab
+    let vocab = model.vocabSize
     #expect(throws: ModelError.invalidInput("token id \(vocab) at index 1 is not in the vocabulary (0..<\(vocab))")) {
         _ = try [Int32(1), Int32(vocab)].withUnsafeBufferPointer { try s.evaluate($0) }
     }

@@ -18,7 +18,7 @@ struct SmolLM2EngineTests {
             addSpecial: true)
         var p = SamplerParams()
         p.temperature = 0
-        var sampler = Sampler(p, vocabSize: model.shape.vocab)
+        var sampler = Sampler(p, vocabSize: model.vocabSize)
         var g = GenerateOptions()
         g.maxTokens = 16
         let r = try session.generate(prompt: prompt, g, sampler: &sampler) { _ in true }

@@ -1,7 +1,9 @@
 // ALBERT encoder and its task heads: weight names and Hugging Face conversion.
 // Follows transformers' modeling_albert.py. llama.cpp has no ALBERT; the names are BERT's (BERT.swift) plus one
-// projection, under Swiftlet's architecture "albert" (formats/TENSORS-encoders.md). The forward pass comes later.
+// projection, under Swiftlet's architecture "albert" (formats/TENSORS-encoders.md). The forward pass is
+// Encoder.swift's: BERT's, after the projection, with each step running a shared layer.
 
+import Kernels
 import Quant
 import TensorFile
 
@@ -14,6 +16,21 @@ public enum ALBERTWeights {
 
 public enum ALBERT {
     static let architecture = "albert"
+
+    /// Binds an "albert" file: BERT's tables at the embedding width, the projection, and the stored layers
+    /// of every group, step i running group i · groups / steps.
+    static func load(_ r: WeightReader) throws(ModelError) -> Encoder {
+        typealias K = MetadataKey
+        let a = architecture
+        let steps = try r.count(K.blockCount(a))
+        let groups = try r.count(K.layerGroupCount(a), in: 1...steps), inner = try r.count(K.innerGroupCount(a))
+        let s = try BERT.shape(r, a, embeddingWidth: try r.count(K.tokenEmbeddingLength(a)), layers: steps)
+        let layers = try (0..<groups * inner).map { (l) throws(ModelError) in try BERT.layer(r, l, s) }
+        let order = (0..<steps).map { i in (0..<inner).map { i * groups / steps * inner + $0 } }
+        let projection = try Linear(r, ALBERTWeights.Name.embeddingProjection, rows: s.dim, cols: s.embeddingWidth)
+        return try Encoder(r, architecture: a, shape: s,
+                           weights: try BERT.embeddings(r, s, projection: projection, layers: layers, steps: order))
+    }
 
     /// Hugging Face Albert* → GGUF "albert". Layers share weights: `num_hidden_groups` groups of
     /// `inner_group_num` layers are stored once, as blk.(group · inner_group_num + j); layer i of

@@ -1,8 +1,10 @@
 // BERT-family encoders (BERT, RoBERTa, DistilBERT) and their task heads: weight names and Hugging Face conversion.
 // Follows transformers' modeling_bert.py, modeling_roberta.py and modeling_distilbert.py. The body's names and keys
 // are llama.cpp's "bert", which covers all three (convert_hf_to_gguf.py BertModel, RobertaModel, DistilBertModel);
-// the heads llama.cpp has no names for are Swiftlet's (formats/TENSORS-encoders.md). The forward pass comes later.
+// the heads llama.cpp has no names for are Swiftlet's (formats/TENSORS-encoders.md). The forward pass is
+// Encoder.swift's, which ALBERT shares.
 
+import Kernels
 import Quant
 import TensorFile
 
@@ -41,6 +43,63 @@ public enum BERTWeights {
 public enum BERT {
     static let architecture = "bert"
     typealias N = BERTWeights.Name
+
+    /// Binds a "bert" file's body and heads, checked against its hyperparameters.
+    static func load(_ r: WeightReader) throws(ModelError) -> Encoder {
+        let a = architecture
+        let s = try shape(r, a, embeddingWidth: nil, layers: nil)
+        let layers = try (0..<s.layers).map { (l) throws(ModelError) in try layer(r, l, s) }
+        return try Encoder(r, architecture: a, shape: s,
+                           weights: try embeddings(r, s, projection: nil, layers: layers, steps: (0..<s.layers).map { [$0] }))
+    }
+
+    /// The sizes in an encoder file's keys and tables: `embeddingWidth` and `layers` when they are not the
+    /// hidden width and the block count (ALBERT).
+    static func shape(_ r: WeightReader, _ a: String, embeddingWidth: Int?, layers: Int?) throws(ModelError) -> EncoderShape {
+        typealias K = MetadataKey
+        guard !(try r.bool(K.causalAttention(a), default: false)) else {
+            throw .unsupported("a causal '\(a)' model (\(K.causalAttention(a)) is true)")
+        }
+        let dim = try r.count(K.embeddingLength(a)), heads = try r.count(K.headCount(a))
+        try checkHeads(dim, heads, key: K.headCount(a))
+        guard let table = r.file.info(N.embedding)?.shape, table.count == 2 else { throw .missingTensor(N.embedding) }
+        let types = r.file.info(N.tokenTypes)?.shape.last ?? 1
+        if r.file.contains(K.tokenTypeCount), try r.count(K.tokenTypeCount) != types {
+            throw .config(key: K.tokenTypeCount, reason: "\(try r.count(K.tokenTypeCount)), but '\(N.tokenTypes)' has \(types) rows")
+        }
+        var blocks = layers ?? 0
+        if layers == nil { blocks = try r.count(K.blockCount(a)) }
+        let s = EncoderShape(dim: dim, layers: blocks, heads: heads,
+                             ff: try r.count(K.feedForwardLength(a)), vocab: table[1],
+                             positions: try r.count(K.contextLength(a)), tokenTypes: types,
+                             embeddingWidth: embeddingWidth ?? dim)
+        if r.file.contains(K.vocabSize(a)), try r.count(K.vocabSize(a)) != s.vocab {
+            throw .shape(tensor: N.embedding, expected: [s.embeddingWidth, try r.count(K.vocabSize(a))], found: table)
+        }
+        return s
+    }
+
+    /// Stored block l.
+    static func layer(_ r: WeightReader, _ l: Int, _ s: EncoderShape) throws(ModelError) -> EncoderWeights.Layer {
+        let d = s.dim
+        return EncoderWeights.Layer(
+            q: try Linear(r, { N.attnQ(l, $0) }, rows: d, cols: d), k: try Linear(r, { N.attnK(l, $0) }, rows: d, cols: d),
+            v: try Linear(r, { N.attnV(l, $0) }, rows: d, cols: d), o: try Linear(r, { N.attnOutput(l, $0) }, rows: d, cols: d),
+            attnNorm: try Norm(r, { N.attnOutputNorm(l, $0) }, d),
+            up: try Linear(r, { N.ffnUp(l, $0) }, rows: s.ff, cols: d), down: try Linear(r, { N.ffnDown(l, $0) }, rows: d, cols: s.ff),
+            outputNorm: try Norm(r, { N.layerOutputNorm(l, $0) }, d))
+    }
+
+    /// The embedding tables and their norm, around the given layers.
+    static func embeddings(_ r: WeightReader, _ s: EncoderShape, projection: Linear?, layers: [EncoderWeights.Layer],
+                           steps: [[Int]]) throws(ModelError) -> EncoderWeights {
+        let e = s.embeddingWidth
+        return EncoderWeights(
+            embedding: try r.matrix(N.embedding, rows: s.vocab, cols: e),
+            positions: try r.matrix(N.positions, rows: s.positions, cols: e),
+            tokenTypes: r.has(N.tokenTypes) ? try r.matrix(N.tokenTypes, rows: s.tokenTypes, cols: e) : nil,
+            embeddingNorm: try Norm(r, N.embeddingNorm, e), projection: projection, layers: layers, steps: steps)
+    }
 
     /// The head a Hugging Face class puts on the body, read from the class name (BertForMaskedLM: .maskedLM).
     enum Head {

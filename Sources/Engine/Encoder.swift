@@ -1,0 +1,336 @@
+// What every bidirectional encoder shares (BERT, RoBERTa, DistilBERT, ALBERT): sizes, weights, task heads and
+// the forward pass over packed sequences. Models/BERT.swift and Models/ALBERT.swift bind the weights from a file;
+// their bodies differ only in data (ALBERT's embedding projection and shared layers), so one pass runs both.
+// Follows transformers' modeling_bert.py: post-LN blocks, absolute positions, token types.
+
+import Kernels
+import Quant
+import TensorFile
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public struct EncoderShape: Sendable {
+    /// Hidden width, layers run (ALBERT: steps over shared layers), heads, feed-forward width.
+    public let dim, layers, heads, ff: Int
+    public let vocab: Int
+    /// Rows of the position table: the longest sequence the model takes.
+    public let positions: Int
+    /// Rows of the token type table (1 when the model has none).
+    public let tokenTypes: Int
+    /// Width of the embedding tables: dim, except ALBERT's factorized embedding.
+    public let embeddingWidth: Int
+    public var headDim: Int { dim / heads }
+}
+
+/// How a sentence vector is made from the hidden states (llama.cpp's pooling_type values).
+public enum Pooling: Int, Sendable {
+    case none = 0, mean = 1, cls = 2, last = 3
+}
+
+/// A feed-forward or head activation, as transformers' config names it.
+enum Activation: Sendable {
+    case gelu, geluTanh, relu, tanh
+
+    init(_ name: String, key: String) throws(ModelError) {
+        switch name {
+        case "gelu": self = .gelu
+        case "gelu_new", "gelu_pytorch_tanh", "gelu_fast": self = .geluTanh
+        case "relu": self = .relu
+        case "tanh": self = .tanh
+        default: throw .config(key: key, reason: "activation '\(name)' is not supported (gelu, gelu_new, relu, tanh)")
+        }
+    }
+
+    func apply(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
+        switch self {
+        case .gelu: Kernels.geluErf(x, n)
+        case .geluTanh: Kernels.geluTanh(x, n)
+        case .relu: Kernels.relu(x, n)
+        case .tanh: for i in 0..<n { x[i] = tanhf(x[i]) }
+        }
+    }
+}
+
+/// y = x·Wᵀ + b.
+struct Linear {
+    let w: Matrix
+    let b: UnsafePointer<Float>
+
+    init(_ r: WeightReader, _ name: (String) -> String, rows: Int, cols: Int) throws(ModelError) {
+        w = try r.matrix(name("weight"), rows: rows, cols: cols)
+        b = try r.vector(name("bias"), rows)
+    }
+
+    static func optional(_ r: WeightReader, _ name: (String) -> String, rows: Int, cols: Int) throws(ModelError) -> Linear? {
+        r.has(name("weight")) ? try Linear(r, name, rows: rows, cols: cols) : nil
+    }
+}
+
+struct Norm {
+    let w, b: UnsafePointer<Float>
+    init(_ r: WeightReader, _ name: (String) -> String, _ n: Int) throws(ModelError) {
+        w = try r.vector(name("weight"), n)
+        b = try r.vector(name("bias"), n)
+    }
+}
+
+struct EncoderWeights: @unchecked Sendable {  // views into the immutable mapping
+    struct Layer {
+        let q, k, v, o: Linear        // (dim, dim)
+        let attnNorm: Norm            // after the attention residual
+        let up: Linear                // (ff, dim)
+        let down: Linear              // (dim, ff)
+        let outputNorm: Norm          // after the feed-forward residual
+    }
+    let embedding: Matrix             // (vocab, E)
+    let positions: Matrix             // (positions, E)
+    let tokenTypes: Matrix?           // (types, E)
+    let embeddingNorm: Norm           // (E)
+    let projection: Linear?           // ALBERT: (dim, E)
+    let layers: [Layer]               // stored layers
+    let steps: [[Int]]                // the stored layers each step runs (ALBERT: a group's inner layers)
+}
+
+/// The heads a file may carry (formats/TENSORS-encoders.md); any subset.
+struct EncoderHeads: @unchecked Sendable {
+    struct MaskedLM {
+        let dense: Linear             // (E, dim)
+        let norm: Norm                // (E)
+        let decoder: Matrix           // (vocab, E): token_embd when tied
+        let bias: UnsafePointer<Float> // (vocab)
+    }
+    let pooler: Linear?               // (dim, dim), then poolerActivation, on the first token
+    let poolerActivation: Activation
+    let classifier: Linear?           // (labels, dim) on the pooled vector
+    let nextSentence: Linear?         // (2, dim) on the pooled vector
+    let sentenceOrder: Linear?        // (2, dim) on the pooled vector
+    let tokenClassifier: Linear?      // (labels, dim) on every token
+    let span: Linear?                 // (2, dim) on every token: start, end
+    let maskedLM: MaskedLM?
+
+    init(_ r: WeightReader, _ a: String, _ s: EncoderShape, embedding: Matrix) throws(ModelError) {
+        typealias N = BERTWeights.Name
+        let labels = r.file.contains(MetadataKey.classifierOutputLabels(a))
+            ? (try? r.file.stringArray(MetadataKey.classifierOutputLabels(a)))?.count : nil
+        func labelCount(_ name: String) throws(ModelError) -> Int {
+            guard let shape = r.file.info(name)?.shape, shape.count == 2 else { throw .missingTensor(name) }
+            if let labels, labels != shape[1] {
+                throw .config(key: MetadataKey.classifierOutputLabels(a),
+                              reason: "\(labels) labels, but '\(name)' has \(shape[1]) rows")
+            }
+            return shape[1]
+        }
+        pooler = try .optional(r, N.pooler, rows: s.dim, cols: s.dim)
+        let activation = r.file.contains(MetadataKey.classifierActivation(a))
+            ? ((try? r.file.string(MetadataKey.classifierActivation(a))) ?? "?") : "tanh"
+        poolerActivation = try Activation(activation, key: MetadataKey.classifierActivation(a))
+        classifier = r.has(N.classifier("weight"))
+            ? try Linear(r, N.classifier, rows: try labelCount(N.classifier("weight")), cols: s.dim) : nil
+        tokenClassifier = r.has(N.tokenClassifier("weight"))
+            ? try Linear(r, N.tokenClassifier, rows: try labelCount(N.tokenClassifier("weight")), cols: s.dim) : nil
+        nextSentence = try .optional(r, N.nextSentence, rows: 2, cols: s.dim)
+        sentenceOrder = try .optional(r, N.sentenceOrder, rows: 2, cols: s.dim)
+        span = try .optional(r, N.span, rows: 2, cols: s.dim)
+        for (head, name) in [(classifier, N.classifier("weight")), (nextSentence, N.nextSentence("weight")),
+                             (sentenceOrder, N.sentenceOrder("weight"))] where head != nil && pooler == nil {
+            throw .missingTensor("\(N.pooler("weight")) (the pooler '\(name)' reads)")
+        }
+        if r.has(N.mlmDense("weight")) {
+            let e = s.embeddingWidth
+            maskedLM = MaskedLM(
+                dense: try Linear(r, N.mlmDense, rows: e, cols: s.dim), norm: try Norm(r, N.mlmNorm, e),
+                decoder: r.has(N.output("weight")) ? try r.matrix(N.output("weight"), rows: s.vocab, cols: e) : embedding,
+                bias: try r.vector(N.output("bias"), s.vocab))
+        } else {
+            maskedLM = nil
+        }
+    }
+
+    var matrices: [Matrix] {
+        [pooler?.w, classifier?.w, nextSentence?.w, sentenceOrder?.w, tokenClassifier?.w, span?.w,
+         maskedLM?.dense.w, maskedLM?.decoder].compactMap { $0 }
+    }
+}
+
+/// A loaded encoder: weights, heads and what its metadata says about pooling and labels.
+public final class Encoder: Sendable {
+    public let shape: EncoderShape
+    let eps: Float
+    let activation: Activation
+    let w: EncoderWeights
+    let heads: EncoderHeads
+    /// Sentence vectors: the pooling sentence-transformers configured (none when the file does not say).
+    public let pooling: Pooling
+    /// sentence-transformers' Normalize module: sentence vectors are L2-normalized.
+    public let normalize: Bool
+    /// The longest input in tokens, specials included: sentence-transformers' max_seq_length, else the
+    /// position table's length.
+    public let maxTokens: Int
+    /// Labels of the sequence or token classifier, by id.
+    public let labels: [String]
+
+    init(_ r: WeightReader, architecture a: String, shape: EncoderShape, weights: EncoderWeights) throws(ModelError) {
+        typealias K = MetadataKey
+        self.shape = shape
+        w = weights
+        eps = try r.float(K.layerNormEpsilon(a), default: 1e-12)
+        let act = r.file.contains(K.hiddenActivation(a)) ? ((try? r.file.string(K.hiddenActivation(a))) ?? "?") : "gelu"
+        activation = try Activation(act, key: K.hiddenActivation(a))
+        heads = try EncoderHeads(r, a, shape, embedding: weights.embedding)
+        let pool = try r.count(K.poolingType(a), in: 0...3, default: 0)
+        pooling = Pooling(rawValue: pool) ?? .none
+        normalize = r.file.contains(K.sentenceNormalize(a)) ? ((try? r.file.bool(K.sentenceNormalize(a))) ?? false) : false
+        maxTokens = min(shape.positions, try r.count(K.sentenceMaxSeqLength(a), default: shape.positions))
+        labels = r.file.contains(K.classifierOutputLabels(a)) ? (try? r.file.stringArray(K.classifierOutputLabels(a))) ?? [] : []
+    }
+
+    var matrixTypes: Set<GGMLType> {
+        Set(w.layers.flatMap { [$0.q.w.type, $0.k.w.type, $0.v.w.type, $0.o.w.type, $0.up.w.type, $0.down.w.type] }
+            + (w.projection.map { [$0.w.type] } ?? []) + heads.matrices.map(\.type))
+    }
+
+    /// Hidden states of the packed sequences in b.x (rows `dim` apart): tokens[t] at position positions[t] of the
+    /// sequence rows segments[t] (start, end), none longer than `longest`. `eachLayer(i, x)` sees the embedding output (i = 0) and every step's.
+    func forward(_ n: Int, longest: Int, _ b: EncoderBuffers, pool: ThreadPool,
+                 eachLayer: ((Int, UnsafePointer<Float>) -> Void)?) {
+        let s = shape, e = s.embeddingWidth, dim = s.dim
+        // Embeddings into xb (width E), normed into x, or ALBERT's projection of them into x.
+        for t in 0..<n {
+            let row = b.xb + t * e
+            dequantizeRow(w.embedding.row(Int(b.tokens[t])), count: e, as: w.embedding.type, into: row)
+            dequantizeRow(w.positions.row(Int(b.positions[t])), count: e, as: w.positions.type, into: b.out)
+            add(b.out, into: row, e)
+            if let types = w.tokenTypes {
+                dequantizeRow(types.row(Int(b.types[t])), count: e, as: types.type, into: b.out)
+                add(b.out, into: row, e)
+            }
+            layerNorm(row, weight: w.embeddingNorm.w, bias: w.embeddingNorm.b, e, eps: eps,
+                      into: w.projection == nil ? b.x + t * dim : row)
+        }
+        if let p = w.projection {
+            matMul(p.w, b.xb, tokens: n, into: b.x, yStride: dim, scratch: b.scratch, pool: pool)
+            addBias(p.b, to: b.x, rows: n, cols: dim, stride: dim)
+        }
+        eachLayer?(0, b.x)
+        for step in 0..<w.steps.count {
+            for l in w.steps[step] { block(w.layers[l], n, longest: longest, b, pool: pool) }
+            eachLayer?(step + 1, b.x)
+        }
+    }
+
+    /// One post-LN block over n packed tokens: attention, then the feed-forward network.
+    private func block(_ layer: EncoderWeights.Layer, _ n: Int, longest: Int, _ b: EncoderBuffers, pool: ThreadPool) {
+        let s = shape, dim = s.dim, qkv = 3 * dim
+        matMul(MatMulOutput(layer.q.w, into: b.qkv, yStride: qkv), MatMulOutput(layer.k.w, into: b.qkv + dim, yStride: qkv),
+               MatMulOutput(layer.v.w, into: b.qkv + 2 * dim, yStride: qkv), b.x, tokens: n,
+               scratch: b.scratch, pool: pool)
+        addBias(layer.q.b, to: b.qkv, rows: n, cols: dim, stride: qkv)
+        addBias(layer.k.b, to: b.qkv + dim, rows: n, cols: dim, stride: qkv)
+        addBias(layer.v.b, to: b.qkv + 2 * dim, rows: n, cols: dim, stride: qkv)
+        bidirectionalAttention(s, n: n, longest: longest, b: b, pool: pool)
+        residual(layer.o, b.attn, norm: layer.attnNorm, n: n, b: b, pool: pool)
+        matMul(layer.up.w, b.x, tokens: n, into: b.ff, yStride: s.ff, scratch: b.scratch, pool: pool)
+        addBias(layer.up.b, to: b.ff, rows: n, cols: s.ff, stride: s.ff)
+        activation.apply(b.ff, n * s.ff)
+        residual(layer.down, b.ff, norm: layer.outputNorm, n: n, b: b, pool: pool)
+    }
+
+    /// x = LayerNorm(x + input·Wᵀ + bias): a post-LN block's output.
+    private func residual(_ l: Linear, _ input: UnsafePointer<Float>, norm: Norm, n: Int,
+                          b: EncoderBuffers, pool: ThreadPool) {
+        let dim = shape.dim
+        matMul(l.w, input, tokens: n, into: b.out, yStride: dim, scratch: b.scratch, pool: pool)
+        for t in 0..<n {
+            let out = b.out + t * dim, x = b.x + t * dim
+            add(l.b, into: out, dim)
+            add(x, into: out, dim)
+            layerNorm(out, weight: norm.w, bias: norm.b, dim, eps: eps, into: x)
+        }
+    }
+}
+
+/// Pointers into an encoder session's arena for one pass over up to `rows` packed tokens.
+struct EncoderBuffers {
+    let tokens, types, positions: UnsafeMutablePointer<Int32>  // (rows) inputs
+    let segments: UnsafeMutablePointer<Int32>  // (rows, 2) each token's sequence: first and past-the-end row
+    let x: UnsafeMutablePointer<Float>         // (rows, dim) hidden states
+    let xb: UnsafeMutablePointer<Float>        // (rows, E) embeddings before the norm
+    let qkv: UnsafeMutablePointer<Float>       // (rows, 3·dim)
+    let attn: UnsafeMutablePointer<Float>      // (rows, dim)
+    let out: UnsafeMutablePointer<Float>       // (rows, max(dim, E)) block output before the residual
+    let ff: UnsafeMutablePointer<Float>        // (rows, ff)
+    let scores: UnsafeMutablePointer<Float>    // (threads, longest sequence)
+    let head: UnsafeMutablePointer<Float>      // (headRows, max(dim, E)) a head's hidden layer
+    let logits: UnsafeMutablePointer<Float>    // (headRows, max(vocab, labels, 2))
+    let scratch: UnsafeMutableRawPointer
+}
+
+/// Region sizes of EncoderBuffers, before the arena exists.
+struct EncoderPlan {
+    var arena = ArenaPlan()
+    let tokens, types, positions, segments, x, xb, qkv, attn, out, ff, scores, head, logits, scratch: Int
+    /// Rows a head computes at once (masked-LM logits are vocab wide).
+    let headRows: Int
+    let logitCols: Int
+
+    init(_ s: EncoderShape, rows: Int, longest: Int, threads: Int, outputs: Int, matrixTypes: Set<GGMLType>) {
+        var p = ArenaPlan()
+        let wide = max(s.dim, s.embeddingWidth)
+        tokens = p.reserve("ids", rows * 4)
+        types = p.reserve("ids", rows * 4)
+        positions = p.reserve("ids", rows * 4)
+        segments = p.reserve("ids", rows * 8)
+        x = p.floats("x", rows * s.dim)
+        xb = p.floats("xb", rows * s.embeddingWidth)
+        qkv = p.floats("qkv", rows * 3 * s.dim)
+        attn = p.floats("attn", rows * s.dim)
+        out = p.floats("out", rows * wide)
+        ff = p.floats("ff", rows * s.ff)
+        scores = p.floats("att", threads * longest)
+        headRows = min(rows, 32)
+        logitCols = max(outputs, 2)
+        head = p.floats("head", headRows * wide)
+        logits = p.floats("logits", headRows * logitCols)
+        var scratchBytes = 0
+        for type in matrixTypes {
+            for cols in [s.dim, s.embeddingWidth, s.ff] {
+                scratchBytes = max(scratchBytes, matMulScratchBytes(type, cols: cols, tokens: rows, threads: threads))
+            }
+        }
+        scratch = p.reserve("scratch", scratchBytes)
+        arena = p
+    }
+}
+
+/// Every head of every token attends to the rows of its own sequence, split over the pool.
+/// scores: `longest` floats per thread.
+func bidirectionalAttention(_ s: EncoderShape, n: Int, longest: Int, b: EncoderBuffers, pool: ThreadPool) {
+    let job = BidirectionalJob(s: s, n: n, longest: longest, b: b)
+    withUnsafePointer(to: job) { pool.run(context: $0) { raw, thread, threads in
+        raw.load(as: BidirectionalJob.self).run(thread: thread, threads: threads)
+    } }
+}
+
+private struct BidirectionalJob {
+    let s: EncoderShape
+    let n, longest: Int
+    let b: EncoderBuffers
+
+    func run(thread: Int, threads: Int) {
+        let dim = s.dim, hd = s.headDim, stride = 3 * dim
+        let scale = 1 / Float(hd).squareRoot()
+        // K and V are read in place from the projections: rows 3·dim apart.
+        let keys = CacheRows(UnsafeMutableRawPointer(b.qkv + dim), half: false, stride: stride)
+        let values = CacheRows(UnsafeMutableRawPointer(b.qkv + 2 * dim), half: false, stride: stride)
+        var item = thread
+        while item < n * s.heads {
+            let t = item / s.heads, h = item % s.heads
+            let first = Int(b.segments[2 * t]), end = Int(b.segments[2 * t + 1])
+            attendHead(b.qkv + t * stride + h * hd, keys: keys, values: values, rows: first..<end, offset: h * hd,
+                       headDim: hd, scale: scale, scores: b.scores + thread * longest,
+                       into: b.attn + t * dim + h * hd)
+            item += threads
+        }
+    }
+}
