@@ -185,14 +185,34 @@ public final class Encoder: Sendable {
         labels = r.file.contains(K.classifierOutputLabels(a)) ? (try? r.file.stringArray(K.classifierOutputLabels(a))) ?? [] : []
     }
 
+    public func hasHead(_ head: SequenceHead) -> Bool {
+        heads.pooler != nil && {
+            switch head {
+            case .classifier: heads.classifier != nil
+            case .nextSentence: heads.nextSentence != nil
+            case .sentenceOrder: heads.sentenceOrder != nil
+            }
+        }()
+    }
+
+    public func hasHead(_ head: TokenHead) -> Bool {
+        switch head {
+        case .tokenClassifier: heads.tokenClassifier != nil
+        case .span: heads.span != nil
+        }
+    }
+
+    public var hasMaskedLM: Bool { heads.maskedLM != nil }
+
     var matrixTypes: Set<GGMLType> {
         Set(w.layers.flatMap { [$0.q.w.type, $0.k.w.type, $0.v.w.type, $0.o.w.type, $0.up.w.type, $0.down.w.type] }
             + (w.projection.map { [$0.w.type] } ?? []) + heads.matrices.map(\.type))
     }
 
-    /// Hidden states of the packed sequences in b.x (rows `dim` apart): tokens[t] at position positions[t] of the
-    /// sequence rows segments[t] (start, end), none longer than `longest`. `eachLayer(i, x)` sees the embedding output (i = 0) and every step's.
-    func forward(_ n: Int, longest: Int, _ b: EncoderBuffers, pool: ThreadPool,
+    /// Hidden states of the packed sequences in b.x (rows `dim` apart): tokens[t] at position positions[t]; sequence
+    /// i holds rows segments[2i]..<segments[2i + 1], none longer than `longest`. `eachLayer(i, x)` sees the
+    /// embedding output (i = 0) and every step's.
+    func forward(_ n: Int, sequences: Int, longest: Int, _ b: EncoderBuffers, pool: ThreadPool,
                  eachLayer: ((Int, UnsafePointer<Float>) -> Void)?) {
         let s = shape, e = s.embeddingWidth, dim = s.dim
         // Embeddings into xb (width E), normed into x, or ALBERT's projection of them into x.
@@ -214,13 +234,14 @@ public final class Encoder: Sendable {
         }
         eachLayer?(0, b.x)
         for step in 0..<w.steps.count {
-            for l in w.steps[step] { block(w.layers[l], n, longest: longest, b, pool: pool) }
+            for l in w.steps[step] { block(w.layers[l], n, sequences: sequences, longest: longest, b, pool: pool) }
             eachLayer?(step + 1, b.x)
         }
     }
 
     /// One post-LN block over n packed tokens: attention, then the feed-forward network.
-    private func block(_ layer: EncoderWeights.Layer, _ n: Int, longest: Int, _ b: EncoderBuffers, pool: ThreadPool) {
+    private func block(_ layer: EncoderWeights.Layer, _ n: Int, sequences: Int, longest: Int, _ b: EncoderBuffers,
+                       pool: ThreadPool) {
         let s = shape, dim = s.dim, qkv = 3 * dim
         matMul(MatMulOutput(layer.q.w, into: b.qkv, yStride: qkv), MatMulOutput(layer.k.w, into: b.qkv + dim, yStride: qkv),
                MatMulOutput(layer.v.w, into: b.qkv + 2 * dim, yStride: qkv), b.x, tokens: n,
@@ -228,7 +249,7 @@ public final class Encoder: Sendable {
         addBias(layer.q.b, to: b.qkv, rows: n, cols: dim, stride: qkv)
         addBias(layer.k.b, to: b.qkv + dim, rows: n, cols: dim, stride: qkv)
         addBias(layer.v.b, to: b.qkv + 2 * dim, rows: n, cols: dim, stride: qkv)
-        bidirectionalAttention(s, n: n, longest: longest, b: b, pool: pool)
+        bidirectionalAttention(s, sequences: sequences, longest: longest, b: b, pool: pool)
         residual(layer.o, b.attn, norm: layer.attnNorm, n: n, b: b, pool: pool)
         matMul(layer.up.w, b.x, tokens: n, into: b.ff, yStride: s.ff, scratch: b.scratch, pool: pool)
         addBias(layer.up.b, to: b.ff, rows: n, cols: s.ff, stride: s.ff)
@@ -253,14 +274,14 @@ public final class Encoder: Sendable {
 /// Pointers into an encoder session's arena for one pass over up to `rows` packed tokens.
 struct EncoderBuffers {
     let tokens, types, positions: UnsafeMutablePointer<Int32>  // (rows) inputs
-    let segments: UnsafeMutablePointer<Int32>  // (rows, 2) each token's sequence: first and past-the-end row
+    let segments: UnsafeMutablePointer<Int32>  // (rows, 2) each sequence's first and past-the-end row
     let x: UnsafeMutablePointer<Float>         // (rows, dim) hidden states
     let xb: UnsafeMutablePointer<Float>        // (rows, E) embeddings before the norm
     let qkv: UnsafeMutablePointer<Float>       // (rows, 3·dim)
     let attn: UnsafeMutablePointer<Float>      // (rows, dim)
     let out: UnsafeMutablePointer<Float>       // (rows, max(dim, E)) block output before the residual
     let ff: UnsafeMutablePointer<Float>        // (rows, ff)
-    let scores: UnsafeMutablePointer<Float>    // (threads, longest sequence)
+    let scores: UnsafeMutablePointer<Float>    // (threads, attendSequenceScratch) attention scratch
     let head: UnsafeMutablePointer<Float>      // (headRows, max(dim, E)) a head's hidden layer
     let logits: UnsafeMutablePointer<Float>    // (headRows, max(vocab, labels, 2))
     let scratch: UnsafeMutableRawPointer
@@ -287,7 +308,7 @@ struct EncoderPlan {
         attn = p.floats("attn", rows * s.dim)
         out = p.floats("out", rows * wide)
         ff = p.floats("ff", rows * s.ff)
-        scores = p.floats("att", threads * longest)
+        scores = p.floats("att", threads * attendSequenceScratch(rows: longest, headDim: s.headDim))
         headRows = min(rows, 32)
         logitCols = max(outputs, 2)
         head = p.floats("head", headRows * wide)
@@ -303,10 +324,9 @@ struct EncoderPlan {
     }
 }
 
-/// Every head of every token attends to the rows of its own sequence, split over the pool.
-/// scores: `longest` floats per thread.
-func bidirectionalAttention(_ s: EncoderShape, n: Int, longest: Int, b: EncoderBuffers, pool: ThreadPool) {
-    let job = BidirectionalJob(s: s, n: n, longest: longest, b: b)
+/// Every head of every sequence attends over that sequence's rows, split over the pool by (sequence, head).
+func bidirectionalAttention(_ s: EncoderShape, sequences: Int, longest: Int, b: EncoderBuffers, pool: ThreadPool) {
+    let job = BidirectionalJob(s: s, sequences: sequences, scratch: attendSequenceScratch(rows: longest, headDim: s.headDim), b: b)
     withUnsafePointer(to: job) { pool.run(context: $0) { raw, thread, threads in
         raw.load(as: BidirectionalJob.self).run(thread: thread, threads: threads)
     } }
@@ -314,22 +334,19 @@ func bidirectionalAttention(_ s: EncoderShape, n: Int, longest: Int, b: EncoderB
 
 private struct BidirectionalJob {
     let s: EncoderShape
-    let n, longest: Int
+    let sequences, scratch: Int
     let b: EncoderBuffers
 
     func run(thread: Int, threads: Int) {
         let dim = s.dim, hd = s.headDim, stride = 3 * dim
         let scale = 1 / Float(hd).squareRoot()
-        // K and V are read in place from the projections: rows 3·dim apart.
-        let keys = CacheRows(UnsafeMutableRawPointer(b.qkv + dim), half: false, stride: stride)
-        let values = CacheRows(UnsafeMutableRawPointer(b.qkv + 2 * dim), half: false, stride: stride)
         var item = thread
-        while item < n * s.heads {
-            let t = item / s.heads, h = item % s.heads
-            let first = Int(b.segments[2 * t]), end = Int(b.segments[2 * t + 1])
-            attendHead(b.qkv + t * stride + h * hd, keys: keys, values: values, rows: first..<end, offset: h * hd,
-                       headDim: hd, scale: scale, scores: b.scores + thread * longest,
-                       into: b.attn + t * dim + h * hd)
+        while item < sequences * s.heads {
+            let i = item / s.heads, h = item % s.heads
+            let first = Int(b.segments[2 * i]), end = Int(b.segments[2 * i + 1])
+            let q = b.qkv + first * stride + h * hd
+            attendSequence(q: q, k: q + dim, v: q + 2 * dim, stride: stride, rows: end - first, headDim: hd, scale: scale,
+                           scratch: b.scores + thread * scratch, out: b.attn + first * dim + h * hd, outStride: dim)
             item += threads
         }
     }

@@ -122,21 +122,21 @@ public final class EncoderSession {
         guard n > 0 else { throw .invalidInput("nothing to encode: no sequences") }
         sequences.removeAll(keepingCapacity: true)
         var row = 0, longest = 0
-        for input in inputs {
+        for (i, input) in inputs.enumerated() {
             let count = input.ids.count
             for j in 0..<count {
                 b.tokens[row + j] = input.ids[j]
                 b.types[row + j] = input.typeIds.isEmpty ? 0 : input.typeIds[j]
                 b.positions[row + j] = Int32(j)
-                b.segments[2 * (row + j)] = Int32(row)
-                b.segments[2 * (row + j) + 1] = Int32(row + count)
             }
+            b.segments[2 * i] = Int32(row)
+            b.segments[2 * i + 1] = Int32(row + count)
             sequences.append(row..<row + count)
             row += count
             longest = max(longest, count)
         }
         let dim = encoder.shape.dim
-        encoder.forward(n, longest: longest, b, pool: pool, eachLayer: eachLayer.map { hook in
+        encoder.forward(n, sequences: inputs.count, longest: longest, b, pool: pool, eachLayer: eachLayer.map { hook in
             { i, x in hook(i, UnsafeBufferPointer(start: x, count: n * dim)) }
         })
     }

@@ -104,3 +104,99 @@ public func attendHead(_ q: UnsafePointer<Float>, keys: CacheRows, values: Cache
         for j in 0..<n { values.axpy(scores[j], row: first + j, offset: offset + c, into: out + c, headDim - c) }
     }
 }
+
+/// Floats of scratch `attendSequence` needs for a sequence of up to n rows.
+public func attendSequenceScratch(rows n: Int, headDim: Int) -> Int { (headDim + 4) * ((n + 7) & ~7) }
+
+/// Bidirectional attention of one head over a whole sequence of n rows: out[t] = Σⱼ softmax(scale · q[t]·k[j])ⱼ v[j].
+/// q, k, v point at the head's part of row 0; rows are `stride` floats apart; out rows `outStride` apart.
+/// scratch: attendSequenceScratch floats. Keys are transposed once (headDim × n, scale folded in), so that four
+/// queries' scores come out eight keys at a time with no horizontal sums, and each value row is loaded once per
+/// four queries.
+public func attendSequence(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, stride: Int,
+                           rows n: Int, headDim hd: Int, scale: Float, scratch: UnsafeMutablePointer<Float>,
+                           out: UnsafeMutablePointer<Float>, outStride: Int) {
+    let np = (n + 7) & ~7
+    let kt = scratch, scores = scratch + hd * np
+    for d in 0..<hd {
+        let row = kt + d * np
+        for j in 0..<n { row[j] = k[j * stride + d] * scale }
+        for j in n..<np { row[j] = 0 }
+    }
+    var t0 = 0
+    while t0 < n {
+        let count = min(4, n - t0)
+        // The last block repeats its final query in the unused lanes; those results are not written.
+        let q0 = q + t0 * stride, q1 = q + min(t0 + 1, n - 1) * stride
+        let q2 = q + min(t0 + 2, n - 1) * stride, q3 = q + min(t0 + 3, n - 1) * stride
+        let s0 = scores, s1 = scores + np, s2 = scores + 2 * np, s3 = scores + 3 * np
+        var c = 0
+        while c < np {
+            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+            var at = kt + c
+            for d in 0..<hd {
+                let key = load8(at)
+                a0.addProduct(SIMD8(repeating: q0[d]), key)
+                a1.addProduct(SIMD8(repeating: q1[d]), key)
+                a2.addProduct(SIMD8(repeating: q2[d]), key)
+                a3.addProduct(SIMD8(repeating: q3[d]), key)
+                at += np
+            }
+            store8(a0, s0 + c)
+            store8(a1, s1 + c)
+            store8(a2, s2 + c)
+            store8(a3, s3 + c)
+            c += 8
+        }
+        softmax(s0, n)
+        softmax(s1, n)
+        softmax(s2, n)
+        softmax(s3, n)
+        let o0 = out + t0 * outStride, o1 = o0 + outStride, o2 = o1 + outStride, o3 = o2 + outStride
+        var d = 0
+        while d + 16 <= hd {
+            var a0 = SIMD8<Float>(), b0 = SIMD8<Float>(), a1 = SIMD8<Float>(), b1 = SIMD8<Float>()
+            var a2 = SIMD8<Float>(), b2 = SIMD8<Float>(), a3 = SIMD8<Float>(), b3 = SIMD8<Float>()
+            var at = v + d
+            for j in 0..<n {
+                let x = load8(at), y = load8(at + 8)
+                let p0 = SIMD8(repeating: s0[j]), p1 = SIMD8(repeating: s1[j])
+                let p2 = SIMD8(repeating: s2[j]), p3 = SIMD8(repeating: s3[j])
+                a0.addProduct(p0, x); b0.addProduct(p0, y)
+                a1.addProduct(p1, x); b1.addProduct(p1, y)
+                a2.addProduct(p2, x); b2.addProduct(p2, y)
+                a3.addProduct(p3, x); b3.addProduct(p3, y)
+                at += stride
+            }
+            store8(a0, o0 + d); store8(b0, o0 + d + 8)
+            if count > 1 { store8(a1, o1 + d); store8(b1, o1 + d + 8) }
+            if count > 2 { store8(a2, o2 + d); store8(b2, o2 + d + 8) }
+            if count > 3 { store8(a3, o3 + d); store8(b3, o3 + d + 8) }
+            d += 16
+        }
+        while d < hd {
+            let w = min(8, hd - d)
+            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+            for j in 0..<n {
+                var x = SIMD8<Float>()
+                if w == 8 {
+                    x = load8(v + j * stride + d)
+                } else {
+                    for i in 0..<w { x[i] = v[j * stride + d + i] }
+                }
+                a0.addProduct(SIMD8(repeating: s0[j]), x)
+                a1.addProduct(SIMD8(repeating: s1[j]), x)
+                a2.addProduct(SIMD8(repeating: s2[j]), x)
+                a3.addProduct(SIMD8(repeating: s3[j]), x)
+            }
+            for i in 0..<w {
+                o0[d + i] = a0[i]
+                if count > 1 { o1[d + i] = a1[i] }
+                if count > 2 { o2[d + i] = a2[i] }
+                if count > 3 { o3[d + i] = a3[i] }
+            }
+            d += w
+        }
+        t0 += 4
+    }
+}

@@ -1,23 +1,28 @@
 // `swiftlet bench`: prompt processing (pp) and token generation (tg) speed as llama-bench measures them:
 // pp evaluates N prompt tokens in batches from an empty context, tg evaluates N tokens one at a time from an
 // empty context; one warm-up run, then the mean and standard deviation of tokens/s over -r runs.
+// Encoders: sentence vectors per second for --batch sequences of -p tokens each, packed into passes as `embed`
+// packs them.
 
 import Engine
 import TensorFile
 
 enum Bench {
-    static let usage = "swiftlet bench -m MODEL [-p 512] [-n 128] [-t 2] [-r 3] [--cache-type f16|f32] [--json]"
+    static let usage = "swiftlet bench -m MODEL [-p 512] [-n 128] [-t 2] [-r 3] [--cache-type f16|f32] [--json]\n"
+        + "         encoders: swiftlet bench -m MODEL [-p 128] [--batch 32] [-t 2] [-r 3] [--json]"
 
     static func run(_ args: ArraySlice<String>) throws -> Int32 {
         let f = try Flags(args, valued: Common.sessionFlags.union(["-p", "-n", "-r"]), booleans: ["--json", "-v"])
         guard f.positionals.isEmpty else { throw CLIError("unexpected argument '\(f.positionals[0])' (\(usage))") }
+        let reps = try f.int("-r", default: 3, range: 1...1000)
+        let model = try Model(path: try Common.modelPath(f, usage: usage))
+        if model.encoder != nil { return try encoder(model, f, reps: reps) }
         let pp = try f.int("-p", default: 512, range: 0...(1 << 20))
         let tg = try f.int("-n", default: 128, range: 0...(1 << 20))
-        let reps = try f.int("-r", default: 3, range: 1...1000)
         guard pp + tg > 0 else { throw CLIError("-p and -n are both 0: nothing to measure") }
         var o = try Common.sessionOptions(f)
         if o.context == 0 { o.context = max(pp, tg) }
-        let (session, _) = try Common.open(f, o, usage: usage)
+        let session = try Session(model, o)
         Common.reportMemory(session, f)
         let vocab = session.shape.vocab
         // llama-bench feeds random tokens; any fixed ids exercise the same arithmetic.
@@ -25,16 +30,7 @@ enum Bench {
 
         func measure(_ tokens: Int, _ body: () throws -> Void) throws -> (rate: Double, stddev: Double)? {
             guard tokens > 0 else { return nil }
-            try body()  // warm-up
-            var rates: [Double] = []
-            for _ in 0..<reps {
-                let t0 = monotonicMs()
-                try body()
-                rates.append(Double(tokens) * 1000 / (monotonicMs() - t0))
-            }
-            let mean = rates.reduce(0, +) / Double(reps)
-            let variance = reps > 1 ? rates.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(reps - 1) : 0
-            return (mean, variance.squareRoot())
+            return try Bench.measure(Double(tokens), reps: reps, body)
         }
         let ppRate = try measure(pp) {
             session.reset()
@@ -47,7 +43,6 @@ enum Bench {
                 try withUnsafePointer(to: &id) { _ = try session.evaluate(UnsafeBufferPointer(start: $0, count: 1)) }
             }
         }
-        func round2(_ x: Double) -> String { jsonNumber((x * 100).rounded() / 100) }
         if f.has("--json") {
             var parts: [String] = []
             if let ppRate { parts.append("\"pp\":{\"tokens\":\(pp),\"tokens_per_s\":\(round2(ppRate.rate)),\"stddev\":\(round2(ppRate.stddev))}") }
@@ -56,6 +51,53 @@ enum Bench {
         } else {
             if let ppRate { writeOut("pp\(pp)  \(round2(ppRate.rate)) ± \(round2(ppRate.stddev)) t/s\n") }
             if let tgRate { writeOut("tg\(tg)  \(round2(tgRate.rate)) ± \(round2(tgRate.stddev)) t/s\n") }
+        }
+        return 0
+    }
+
+    /// Items per second of `body` (`count` items a run): one warm-up, then the mean and standard deviation of -r runs.
+    static func measure(_ count: Double, reps: Int, _ body: () throws -> Void) throws -> (rate: Double, stddev: Double) {
+        try body()
+        var rates: [Double] = []
+        for _ in 0..<reps {
+            let t0 = monotonicMs()
+            try body()
+            rates.append(count * 1000 / (monotonicMs() - t0))
+        }
+        let mean = rates.reduce(0, +) / Double(reps)
+        let variance = reps > 1 ? rates.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(reps - 1) : 0
+        return (mean, variance.squareRoot())
+    }
+
+    static func round2(_ x: Double) -> String { jsonNumber((x * 100).rounded() / 100) }
+
+    /// Sentence vectors per second: --batch sequences of -p tokens (the first the BOS/CLS token) per run.
+    static func encoder(_ model: Model, _ f: Flags, reps: Int) throws -> Int32 {
+        let e = model.encoder!
+        let length = try f.int("-p", default: 128, range: 1...e.shape.positions)
+        let batch = try f.int(f.value("-b") != nil ? "-b" : "--batch", default: 32, range: 1...(1 << 16))
+        var o = EncoderOptions()
+        o.threads = try f.int(f.value("-t") != nil ? "-t" : "--threads", default: 0, range: 0...1024)
+        let session = try EncoderSession(model, o)
+        writeErr(session.memorySummary)
+        let vocab = e.shape.vocab, first = model.tokenizer.bos ?? 0
+        let inputs = (0..<batch).map { s in
+            EncoderInput(ids: [first] + (1..<length).map { Int32(($0 * 7919 + s * 104729 + 13) % vocab) })
+        }
+        let rate = try measure(Double(batch), reps: reps) {
+            var start = 0
+            while start < batch {
+                let n = min(batch - start, max(1, session.tokensPerPass / length))
+                try session.run(Array(inputs[start..<start + n]))
+                for i in 0..<n { _ = session.embedding(i, pooling: .mean, normalize: true) }
+                start += n
+            }
+        }
+        if f.has("--json") {
+            writeOut("{\"embed\":{\"tokens\":\(length),\"batch\":\(batch),\"sentences_per_s\":\(round2(rate.rate)),"
+                + "\"stddev\":\(round2(rate.stddev))},\"threads\":\(session.threads)}\n")
+        } else {
+            writeOut("embed \(length) tokens × \(batch)  \(round2(rate.rate)) ± \(round2(rate.stddev)) sentences/s\n")
         }
         return 0
     }

@@ -108,3 +108,41 @@ func attendHeadMatchesSoftmaxWeightedSum(_ half: Bool, headDim: Int) {
         #expect(abs(Double(out[d]) - want) < 1e-5)
     }
 }
+
+@Test func geluErfMatchesItsDefinition() {
+    let n = 37
+    let input = (0..<n).map { Float($0) * 0.45 - 8 }
+    var x = input
+    let reference = x.map { 0.5 * Double($0) * (1 + erf(Double($0) / 2.0.squareRoot())) }
+    geluErf(&x, n)
+    // Abramowitz-Stegun's erf is within 1.5e-7, scaled by x/2 in gelu, plus float rounding of the result.
+    for i in 0..<n {
+        let bound = 0.5 * abs(Double(input[i])) * 1.5e-7 + 1.2e-7 * max(1, abs(reference[i]))
+        #expect(abs(Double(x[i]) - reference[i]) < bound, "x[\(i)]")
+    }
+}
+
+/// Whole-sequence attention against its definition in float64, for head sizes that exercise the 16-, 8- and
+/// odd-width paths and sequence lengths around the 4-query blocks.
+@Test(arguments: [9, 16, 24, 32, 40])
+func attendSequenceMatchesItsDefinition(headDim hd: Int) {
+    for n in [1, 3, 4, 5, 17] {
+        let stride = 3 * hd + 5  // q, k, v side by side in padded rows, as the encoder's projections are
+        let rows = (0..<n * stride).map { Float(sin(Double($0) * 0.731)) }
+        var out = [Float](repeating: .nan, count: n * (hd + 2))
+        var scratch = [Float](repeating: .nan, count: attendSequenceScratch(rows: n, headDim: hd))
+        let scale = 1 / Float(hd).squareRoot()
+        rows.withUnsafeBufferPointer { r in
+            attendSequence(q: r.baseAddress!, k: r.baseAddress! + hd, v: r.baseAddress! + 2 * hd, stride: stride, rows: n,
+                           headDim: hd, scale: scale, scratch: &scratch, out: &out, outStride: hd + 2)
+        }
+        for t in 0..<n {
+            let s = (0..<n).map { j in (0..<hd).reduce(0.0) { $0 + Double(rows[t * stride + $1]) * Double(rows[j * stride + hd + $1]) } * Double(scale) }
+            let m = s.max()!, e = s.map { exp($0 - m) }, sum = e.reduce(0, +)
+            for d in 0..<hd {
+                let want = (0..<n).reduce(0.0) { $0 + e[$1] / sum * Double(rows[$1 * stride + 2 * hd + d]) }
+                #expect(abs(Double(out[t * (hd + 2) + d]) - want) < 1e-5, "n \(n) t \(t) d \(d)")
+            }
+        }
+    }
+}
