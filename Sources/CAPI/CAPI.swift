@@ -58,14 +58,17 @@ final class ModelHandle {
     init(_ model: Model) { self.model = model }
 }
 
-/// What a swiftlet_session* points to: the session, its sampler and the conversation so far.
+/// What a swiftlet_session* points to: a decoder's session, its sampler and the conversation so far, or an
+/// encoder's session.
 final class SessionHandle {
-    let session: Session
+    let decoder: Session?
+    let encoder: EncoderSession?
     let params: SamplerParams
     /// Every token of the conversation (prompts and generated), of which the cache holds all but the last.
     var conversation: [Int32] = []
-    init(_ session: Session, _ params: SamplerParams) {
-        self.session = session
+    init(decoder: Session?, encoder: EncoderSession?, _ params: SamplerParams) {
+        self.decoder = decoder
+        self.encoder = encoder
         self.params = params
     }
 }
@@ -159,8 +162,15 @@ public func swiftlet_session_create(_ mp: OpaquePointer?, _ params: UnsafePointe
     s.repeatPenalty = p.repeat_penalty
     s.seed = p.seed == UInt64.max ? nil : p.seed
     do {
-        let session = try Session(m, o)
-        out.pointee = OpaquePointer(Unmanaged.passRetained(SessionHandle(session, s)).toOpaque())
+        let handle: SessionHandle
+        if m.encoder != nil {
+            var e = EncoderOptions()
+            e.threads = Int(p.n_threads)
+            handle = SessionHandle(decoder: nil, encoder: try EncoderSession(m, e), s)
+        } else {
+            handle = SessionHandle(decoder: try Session(m, o), encoder: nil, s)
+        }
+        out.pointee = OpaquePointer(Unmanaged.passRetained(handle).toOpaque())
         return SWIFTLET_OK
     } catch {
         return fail(error)
@@ -175,13 +185,14 @@ public func swiftlet_session_free(_ p: OpaquePointer?) {
 
 @_cdecl("swiftlet_session_memory_bytes")
 public func swiftlet_session_memory_bytes(_ p: OpaquePointer?) -> Int {
-    session(p)?.session.plan.bytes ?? 0
+    guard let h = session(p) else { return 0 }
+    return h.decoder?.plan.bytes ?? h.encoder?.plan.bytes ?? 0
 }
 
 @_cdecl("swiftlet_session_reset")
 public func swiftlet_session_reset(_ p: OpaquePointer?) {
     guard let h = session(p) else { return }
-    h.session.reset()
+    h.decoder?.reset()
     h.conversation = []
 }
 
@@ -233,17 +244,20 @@ public func swiftlet_generate(_ sp: OpaquePointer?, _ promptPointer: UnsafePoint
                               _ maxTokens: Int32, _ onToken: swiftlet_token_fn?,
                               _ user: UnsafeMutableRawPointer?) -> swiftlet_status {
     guard let h = session(sp) else { return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_generate: session is NULL") }
+    guard let session = h.decoder else {
+        return fail(SWIFTLET_ERR_UNSUPPORTED, "swiftlet_generate: this is an encoder model (use swiftlet_embed)")
+    }
     guard maxTokens >= 1 else { return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_generate: max_tokens \(maxTokens) < 1") }
     guard let prompt = text(promptPointer, promptLength, "swiftlet_generate: prompt") else { return SWIFTLET_ERR_INVALID_ARGUMENT }
-    let tokenizer = h.session.model.tokenizer
+    let tokenizer = session.model.tokenizer
     let conversation = h.conversation + tokenizer.encode(prompt, addSpecial: h.conversation.isEmpty)
     guard !conversation.isEmpty else { return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_generate: the prompt is empty") }
     var o = GenerateOptions()
     o.maxTokens = Int(maxTokens)
-    var sampler = Sampler(h.params, vocabSize: h.session.shape.vocab)
+    var sampler = Sampler(h.params, vocabSize: session.shape.vocab)
     var stream = TextStream(tokenizer)
     do {
-        let r = try h.session.generate(prompt: conversation, o, sampler: &sampler) { id in
+        let r = try session.generate(prompt: conversation, o, sampler: &sampler) { id in
             guard let onToken else { return true }
             var emitted = false, keepGoing = true
             stream.push(id) { bytes in
@@ -254,7 +268,7 @@ public func swiftlet_generate(_ sp: OpaquePointer?, _ promptPointer: UnsafePoint
             return keepGoing
         }
         h.conversation = conversation + r.ids
-        if r.stop == .context { return fail(SWIFTLET_ERR_CONTEXT_FULL, "swiftlet_generate: the context of \(h.session.context) tokens is full") }
+        if r.stop == .context { return fail(SWIFTLET_ERR_CONTEXT_FULL, "swiftlet_generate: the context of \(session.context) tokens is full") }
         return SWIFTLET_OK
     } catch {
         return fail(error)
@@ -266,19 +280,41 @@ public func swiftlet_logits(_ sp: OpaquePointer?, _ ids: UnsafePointer<Int32>?, 
                             _ logits: UnsafeMutablePointer<Float>?, _ capacity: Int) -> swiftlet_status {
     guard let h = session(sp) else { return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_logits: session is NULL") }
     guard let ids, n > 0 else { return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_logits: no ids") }
-    let vocab = h.session.shape.vocab
+    let list = Array(UnsafeBufferPointer(start: ids, count: n))
+    if let e = h.encoder { return encoderLogits(e, list, logits, capacity) }
+    guard let session = h.decoder else { return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_logits: session is NULL") }
+    let vocab = session.shape.vocab
     guard let logits, capacity >= vocab else {
         return fail(SWIFTLET_ERR_BUFFER_TOO_SMALL, "swiftlet_logits: capacity \(capacity) is less than the vocabulary size \(vocab)")
     }
-    h.session.reset()
+    session.reset()
     h.conversation = []
     do {
-        let row = try h.session.evaluate(UnsafeBufferPointer(start: ids, count: n))
+        let row = try session.evaluate(UnsafeBufferPointer(start: ids, count: n))
         logits.update(from: row.baseAddress!, count: vocab)
-        h.conversation = Array(UnsafeBufferPointer(start: ids, count: n))
+        h.conversation = list
         return SWIFTLET_OK
     } catch {
-        h.session.reset()
+        session.reset()
+        return fail(error)
+    }
+}
+
+/// An encoder's masked-LM logits at the last of `ids`.
+private func encoderLogits(_ e: EncoderSession, _ ids: [Int32], _ logits: UnsafeMutablePointer<Float>?,
+                           _ capacity: Int) -> swiftlet_status {
+    guard e.encoder.hasMaskedLM else {
+        return fail(SWIFTLET_ERR_UNSUPPORTED, "swiftlet_logits: this encoder has no masked-LM head (use swiftlet_embed)")
+    }
+    let vocab = e.encoder.shape.vocab
+    guard let logits, capacity >= vocab else {
+        return fail(SWIFTLET_ERR_BUFFER_TOO_SMALL, "swiftlet_logits: capacity \(capacity) is less than the vocabulary size \(vocab)")
+    }
+    do {
+        try e.run([EncoderInput(ids: ids)])
+        try e.maskedLM(0, at: [ids.count - 1]) { _, row in logits.update(from: row.baseAddress!, count: vocab) }
+        return SWIFTLET_OK
+    } catch {
         return fail(error)
     }
 }
@@ -286,6 +322,24 @@ public func swiftlet_logits(_ sp: OpaquePointer?, _ ids: UnsafePointer<Int32>?, 
 @_cdecl("swiftlet_embed")
 public func swiftlet_embed(_ sp: OpaquePointer?, _ textPointer: UnsafePointer<CChar>?, _ textLength: Int,
                            _ embedding: UnsafeMutablePointer<Float>?, _ capacity: Int) -> swiftlet_status {
-    guard session(sp) != nil else { return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_embed: session is NULL") }
-    return fail(SWIFTLET_ERR_UNSUPPORTED, "swiftlet_embed: embeddings come from encoder models (issue 5); this model is a decoder")
+    guard let h = session(sp) else { return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_embed: session is NULL") }
+    guard let e = h.encoder else {
+        return fail(SWIFTLET_ERR_UNSUPPORTED, "swiftlet_embed: embeddings come from encoder models; this model is a decoder")
+    }
+    guard let s = text(textPointer, textLength, "swiftlet_embed: text") else { return SWIFTLET_ERR_INVALID_ARGUMENT }
+    let dim = e.encoder.shape.dim
+    guard let embedding, capacity >= dim else {
+        return fail(SWIFTLET_ERR_BUFFER_TOO_SMALL, "swiftlet_embed: capacity \(capacity) is less than the embedding size \(dim)")
+    }
+    // As `swiftlet embed`: cut to the model's limit, pooled as its metadata says (mean when it says nothing).
+    let encoding = e.model.tokenizer.encode(s, maxTokens: e.encoder.maxTokens)
+    do {
+        try e.run([EncoderInput(ids: encoding.ids, typeIds: encoding.typeIds)])
+        let pooling = e.encoder.pooling == .none ? .mean : e.encoder.pooling
+        let v = e.embedding(0, pooling: pooling, normalize: true)
+        embedding.update(from: v, count: dim)
+        return SWIFTLET_OK
+    } catch {
+        return fail(error)
+    }
 }

@@ -4,7 +4,7 @@ import Engine
 import TensorFile
 
 enum Logits {
-    static let usage = "swiftlet logits -m MODEL --ids 1,2,3 [--hidden] --out FILE [--json] [--ctx C] [-t THREADS]"
+    static let usage = "swiftlet logits -m MODEL --ids 1,2,3 [--type-ids 0,0,1] [--hidden] --out FILE [--json] [--ctx C] [-t THREADS]"
 
     static func run(_ args: ArraySlice<String>) throws -> Int32 {
         let f = try Flags(args, valued: Common.sessionFlags.union(["--ids", "--out", "--type-ids", "--decoder-ids"]),
@@ -12,13 +12,15 @@ enum Logits {
         guard f.positionals.isEmpty else { throw CLIError("unexpected argument '\(f.positionals[0])' (\(usage))") }
         guard let idList = f.value("--ids") else { throw CLIError("no --ids (\(usage))") }
         guard let out = f.value("--out") else { throw CLIError("no --out FILE (\(usage))") }
-        for flag in ["--type-ids", "--decoder-ids"] where f.value(flag) != nil {
-            throw CLIError("\(flag) is for encoder and encoder-decoder models, which come with issues 5 and 6")
-        }
         let ids = try Common.ids(idList, flag: "--ids")
+        let model = try Model(path: try Common.modelPath(f, usage: usage))
+        if model.encoder != nil { return try encoder(model, ids, f, out: out) }
+        for flag in ["--type-ids", "--decoder-ids"] where f.value(flag) != nil {
+            throw CLIError("\(flag) is for encoder and encoder-decoder models; this is a decoder")
+        }
         var o = try Common.sessionOptions(f, allLogits: true)
         if o.context == 0 { o.context = ids.count }
-        let (session, _) = try Common.open(f, o, usage: usage)
+        let session = try Session(model, o)
         try ids.withUnsafeBufferPointer { try session.checkVocabulary($0) }
         Common.reportMemory(session, f)
         let hidden = f.has("--hidden")
@@ -31,6 +33,33 @@ enum Logits {
             }
         }
         if let failure { throw failure }
+        try writer.commit()
+        writeOut("{\"shape\":[\(ids.count),\(cols)]}\n")
+        return 0
+    }
+
+    /// An encoder's MLM logits at every position, or its final hidden states (--hidden, or a model without an
+    /// MLM head).
+    static func encoder(_ model: Model, _ ids: [Int32], _ f: Flags, out: String) throws -> Int32 {
+        if f.value("--decoder-ids") != nil { throw CLIError("--decoder-ids is for encoder-decoder models; this is an encoder") }
+        let types = try f.value("--type-ids").map { try Common.ids($0, flag: "--type-ids") } ?? []
+        var o = EncoderOptions()
+        o.threads = try f.int(f.value("-t") != nil ? "-t" : "--threads", default: 0, range: 0...1024)
+        let session = try EncoderSession(model, o)
+        try session.run([EncoderInput(ids: ids, typeIds: types)])
+        let writer = try AtomicFileWriter(path: out)
+        let cols: Int
+        if f.has("--hidden") || !session.encoder.hasMaskedLM {
+            cols = session.encoder.shape.dim
+            try writer.write(UnsafeRawBufferPointer(session.hidden(0)))
+        } else {
+            cols = session.encoder.shape.vocab
+            var failure: TensorFileError?
+            try session.maskedLM(0, at: Array(ids.indices)) { _, logits in
+                do throws(TensorFileError) { try writer.write(UnsafeRawBufferPointer(logits)) } catch { failure = error }
+            }
+            if let failure { throw failure }
+        }
         try writer.commit()
         writeOut("{\"shape\":[\(ids.count),\(cols)]}\n")
         return 0

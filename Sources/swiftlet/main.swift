@@ -4,7 +4,7 @@
 import Glibc
 #endif
 
-let commands = "inspect, tokenize, generate, chat, logits, perplexity, bench"
+let commands = "inspect, tokenize, generate, chat, logits, perplexity, bench, embed, fill-mask, nsp, classify, ner, qa"
 let usage = """
     usage: swiftlet COMMAND ...
       inspect MODEL [--json]     metadata and tensors of a GGUF file
@@ -14,6 +14,12 @@ let usage = """
       \(Logits.usage)
       \(Perplexity.usage)
       \(Bench.usage)
+      \(Embed.usage)
+      \(FillMask.usage)
+      \(NSP.usage)
+      \(Classify.usage)
+      \(NER.usage)
+      \(QA.usage)
     """
 
 let args = CommandLine.arguments
@@ -27,6 +33,12 @@ do {
     case "perplexity": status = try Perplexity.run(args[2...])
     case "bench": status = try Bench.run(args[2...])
     case "chat": status = try Chat.run(args[2...])
+    case "embed": status = try Embed.run(args[2...])
+    case "fill-mask": status = try FillMask.run(args[2...])
+    case "nsp": status = try NSP.run(args[2...])
+    case "classify": status = try Classify.run(args[2...])
+    case "ner": status = try NER.run(args[2...])
+    case "qa": status = try QA.run(args[2...])
     case "-h", "--help", "help":
         writeOut(usage + "\n")
         status = 0

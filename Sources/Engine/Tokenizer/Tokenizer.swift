@@ -1,34 +1,39 @@
-// The byte-level BPE tokenizer of decoder models (GPT-2, SmolLM2, Llama 3), read from GGUF metadata as
-// llama.cpp's llama-vocab.cpp reads it: vocabulary, merges, token types, special ids and add-BOS/EOS flags.
-// Encoding: special tokens cut out first (tokenizer_st_partition), the pre-tokenizer's words, BPE per word.
+// Tokenizers read from GGUF metadata as llama.cpp's llama-vocab.cpp reads them: vocabulary, token types, special
+// ids and add-BOS/EOS flags, and one of three algorithms: byte-level BPE (GPT-2, SmolLM2, Llama 3, RoBERTa),
+// WordPiece (BERT, DistilBERT) and SentencePiece Unigram (ALBERT, T5). Encoding: special tokens cut out first
+// (tokenizer_st_partition), then the algorithm on each piece of text between them.
 
 import TensorFile
 
 public final class Tokenizer: Sendable {
     public let vocabSize: Int
     public let bos: Int32?, eos: Int32?, eot: Int32?, eom: Int32?
+    /// Encoders: the separator, the mask and the padding tokens.
+    public let sep: Int32?, mask: Int32?, pad: Int32?
     /// Whether `encode(_, addSpecial: true)` puts `bos` first and `eos` last.
     public let addBOS: Bool, addEOS: Bool
+    /// RoBERTa's pairs: `eos` twice between the two texts (llama.cpp's add_sep_token).
+    public let addSEP: Bool
     /// The longest piece `TextStream` can be handed for one token, in bytes.
     public let maxPieceBytes: Int
 
-    let pre: PreTokenizer
-    /// llama.cpp's `clean_spaces` (clean_up_tokenization_spaces) in decode: on for byte-level BPE except the
-    /// pre-tokenizers llama-vocab.cpp turns it off for (smollm, trillion).
-    let cleanSpaces: Bool
-    /// llama.cpp's `ignore_merges` (Llama 3): a word that is itself a token is not merged up.
-    let ignoreMerges: Bool
+    /// What cuts text without special tokens into ids.
+    enum Algorithm: Sendable {
+        case bytePairs(ByteLevelBPE)
+    }
+    let algorithm: Algorithm
     let tokens: [String]
     /// `tokenizer.ggml.token_type`, with llama.cpp's overrides (end-of-turn spellings become control tokens).
     let kinds: [TokenType]
     let ids: [String: Int32]
-    let bpe: BPE
     /// What each token shows as in text (detokenize with special=false): token i is
     /// `pieces[pieceStarts[i]..<pieceStarts[i+1]]`; empty for control and unknown tokens.
     let pieces: [UInt8]
     let pieceStarts: [Int]
     /// Control, user-defined and unknown tokens, matched whole in text: longest first, then by id.
     let specials: [Int32]
+    /// Special tokens that take the whitespace before them (RoBERTa's <mask>, lstrip in tokenizers).
+    let leftStripped: Set<Int32>
     let endOfGeneration: Set<Int32>
 
     /// The tokenizer metadata as stored: types checked, meaning not yet.
@@ -37,8 +42,8 @@ public final class Tokenizer: Sendable {
         let pre: String?
         let tokens, merges: [String]?
         let types: [Int]?
-        let bos, eos, eot, eom: Int?
-        let addBOS, addEOS: Bool?
+        let bos, eos, eot, eom, sep, mask, pad: Int?
+        let addBOS, addEOS, addSEP: Bool?
 
         init(_ f: GGUFFile) throws(TensorFileError) {
             func optional<T>(_ key: String, _ read: (String) throws(TensorFileError) -> T) throws(TensorFileError) -> T? {
@@ -53,31 +58,25 @@ public final class Tokenizer: Sendable {
             eos = try optional(MetadataKey.eosTokenID, f.int)
             eot = try optional(MetadataKey.eotTokenID, f.int)
             eom = try optional(MetadataKey.eomTokenID, f.int)
+            sep = try optional(MetadataKey.separatorTokenID, f.int)
+            mask = try optional(MetadataKey.maskTokenID, f.int)
+            pad = try optional(MetadataKey.paddingTokenID, f.int)
             addBOS = try optional(MetadataKey.addBOS, f.bool)
             addEOS = try optional(MetadataKey.addEOS, f.bool)
+            addSEP = try optional(MetadataKey.addSEP, f.bool)
         }
     }
 
     public init(_ file: GGUFFile) throws(ModelError) {
         let m: Stored
         do { m = try Stored(file) } catch { throw .file(error) }
-        guard m.model == "gpt2" else {
-            throw .tokenizer("\(MetadataKey.tokenizerModel) '\(m.model)' is not supported yet (byte-level BPE 'gpt2' is)")
+        guard ["gpt2", "bert", "t5"].contains(m.model) else {
+            throw .tokenizer("\(MetadataKey.tokenizerModel) '\(m.model)' is not supported (byte-level BPE 'gpt2', "
+                + "WordPiece 'bert' and Unigram 't5' are)")
         }
-        guard let preName = m.pre else {
-            throw .tokenizer("\(MetadataKey.tokenizerPre) is missing (known: \(PreTokenizer.knownNames))")
-        }
-        guard let pre = PreTokenizer(name: preName) else {
-            throw .tokenizer("pre-tokenizer '\(preName)' (\(MetadataKey.tokenizerPre)) is not supported (known: \(PreTokenizer.knownNames))")
-        }
-        self.pre = pre
-        cleanSpaces = preName != "smollm" && preName != "trillion"
-        ignoreMerges = pre == .llama3
-
         guard let tokens = m.tokens, !tokens.isEmpty, tokens.count < Int(Int32.max) else {
             throw .config(key: MetadataKey.tokens, reason: m.tokens == nil ? "missing" : "\(m.tokens!.count) tokens")
         }
-        guard let merges = m.merges else { throw .config(key: MetadataKey.merges, reason: "missing") }
         var kinds = [TokenType](repeating: .normal, count: tokens.count)
         if let types = m.types {
             guard types.count >= tokens.count else {
@@ -96,7 +95,6 @@ public final class Tokenizer: Sendable {
         ids.reserveCapacity(tokens.count)
         for (i, t) in tokens.enumerated() { ids[t] = Int32(i) }  // a repeated spelling keeps its last id, as llama.cpp's map does
 
-        bpe = BPE(merges: merges, ids: ids)
 
         // llama.cpp finds end-of-turn tokens by their text and makes them control tokens (llama-vocab.cpp,
         // "auto-detect special tokens by text"); all of these end generation, as do the FIM repo/pad/sep tokens.
@@ -120,17 +118,42 @@ public final class Tokenizer: Sendable {
         for case let id? in [eos, eot, eom] { eog.insert(id) }
         endOfGeneration = eog
 
-        addBOS = m.addBOS ?? (pre == .llama3)  // llama.cpp's default for Llama 3's pre-tokenizer names
+        sep = try id(MetadataKey.separatorTokenID, m.sep)
+        mask = try id(MetadataKey.maskTokenID, m.mask)
+        pad = try id(MetadataKey.paddingTokenID, m.pad)
+
+        switch m.model {
+        case "gpt2":
+            guard let preName = m.pre else {
+                throw .tokenizer("\(MetadataKey.tokenizerPre) is missing (known: \(PreTokenizer.knownNames))")
+            }
+            guard let pre = PreTokenizer(name: preName) else {
+                throw .tokenizer("pre-tokenizer '\(preName)' (\(MetadataKey.tokenizerPre)) is not supported (known: \(PreTokenizer.knownNames))")
+            }
+            guard let merges = m.merges else { throw .config(key: MetadataKey.merges, reason: "missing") }
+            algorithm = .bytePairs(ByteLevelBPE(pre: pre, bpe: BPE(merges: merges, ids: ids),
+                                                cleanSpaces: preName != "smollm" && preName != "trillion",
+                                                ignoreMerges: pre == .llama3))
+        default:  // TEMPORARY until WordPiece and Unigram land: ids-only
+            algorithm = .bytePairs(ByteLevelBPE(pre: .gpt2, bpe: BPE(merges: [], ids: ids), cleanSpaces: false, ignoreMerges: false))
+        }
+        // llama.cpp's default for Llama 3's pre-tokenizer names
+        addBOS = m.addBOS ?? (m.model == "gpt2" && m.pre.flatMap(PreTokenizer.init(name:)) == .llama3)
         addEOS = m.addEOS ?? false
+        addSEP = m.addSEP ?? false
         if addBOS, bos == nil { throw .config(key: MetadataKey.addBOS, reason: "true, but \(MetadataKey.bosTokenID) is missing") }
         if addEOS, eos == nil { throw .config(key: MetadataKey.addEOS, reason: "true, but \(MetadataKey.eosTokenID) is missing") }
+        // tokenizers' RoBERTa <mask> is lstrip; WordPiece and Unigram drop the space anyway.
+        leftStripped = m.model == "gpt2" ? Set([mask].compactMap { $0 }) : []
 
         var pieces: [UInt8] = [], pieceStarts = [0]
         for (t, kind) in zip(tokens, kinds) {
-            switch kind {
-            case .normal, .byte: ByteLevel.decode(t, into: &pieces)
-            case .userDefined: pieces += t.utf8
-            case .control, .unknown, .unused, .undefined: break
+            switch (kind, m.model) {
+            case (.normal, "gpt2"), (.byte, "gpt2"): ByteLevel.decode(t, into: &pieces)
+            case (.normal, _): pieces += t.replacing("\u{2581}", with: " ").utf8  // phantom space / Metaspace
+            case (.byte, _): pieces += Self.byteToken(t).map { [$0] } ?? []
+            case (.userDefined, _): pieces += t.utf8
+            default: break  // control, unknown, unused
             }
             pieceStarts.append(pieces.count)
         }
@@ -153,6 +176,20 @@ public final class Tokenizer: Sendable {
         id >= 0 && Int(id) < tokens.count ? tokens[Int(id)] : ""
     }
 
+    /// Whether token `id` starts a word (as the pre-tokenizer cut the text): WordPiece's and Unigram's word-start
+    /// pieces carry "▁", byte-level BPE's carry "Ġ" (a space) when a space came before; special and unknown tokens
+    /// are words of their own. (A word of byte-level BPE after punctuation, "don" "'t", reads as one word.)
+    public func startsWord(_ id: Int32) -> Bool {
+        guard id >= 0, Int(id) < tokens.count else { return true }
+        switch kinds[Int(id)] {
+        case .normal, .byte:
+            switch algorithm {
+            case .bytePairs: return withPiece(id) { $0.first == UInt8(ascii: " ") }
+            }
+        default: return true
+        }
+    }
+
     /// The id of a vocabulary string as stored.
     public func id(_ token: String) -> Int32? { ids[token] }
 
@@ -168,24 +205,134 @@ public final class Tokenizer: Sendable {
         var out: [Int32] = []
         out.reserveCapacity(text.utf8.count / 3 + 2)
         if addSpecial, addBOS, let bos { out.append(bos) }
-        var text = text
-        text.withUTF8 { bytes in
-            var scratch = BPE.Scratch()
-            var cps: [UInt32] = [], starts: [Int] = []
-            for fragment in partition(bytes, parseSpecial: parseSpecial) {
-                switch fragment {
-                case let .token(id): out.append(id)
-                case let .text(range): encodeText(UnsafeBufferPointer(rebasing: bytes[range]), &cps, &starts, &scratch, into: &out)
+        if case let .bytePairs(b) = algorithm {
+            var text = text
+            text.withUTF8 { bytes in
+                var scratch = BPE.Scratch()
+                var cps: [UInt32] = [], starts: [Int] = []
+                for fragment in partition(bytes, parseSpecial: parseSpecial) {
+                    switch fragment {
+                    case let .token(id, _): out.append(id)
+                    case let .text(range):
+                        b.encode(UnsafeBufferPointer(rebasing: bytes[range]), ids, &cps, &starts, &scratch, into: &out)
+                    }
                 }
             }
+        } else {
+            out += spans(text, parseSpecial: parseSpecial).map(\.id)
         }
         if addSpecial, addEOS, let eos { out.append(eos) }
         return out
     }
 
+    /// The tokens of `text` with the Unicode-scalar offsets each came from (transformers' offset_mapping), no
+    /// special tokens added around it; special tokens written in the text are matched as in `encode`.
+    public func spans(_ text: String, parseSpecial: Bool = true) -> [TokenSpan] {
+        var out: [TokenSpan] = []
+        var text = text
+        text.withUTF8 { bytes in
+            // scalarAt[i]: the scalars that start before byte i (so a byte inside a scalar rounds down for a
+            // start, and an end inside one rounds up by taking the next byte's count).
+            var scalarAt = [Int32](repeating: 0, count: bytes.count + 1)
+            var n: Int32 = 0
+            for i in 0..<bytes.count {
+                if bytes[i] & 0xC0 != 0x80 { n += 1 }
+                scalarAt[i + 1] = n
+            }
+            func start(_ byte: Int) -> Int32 { byte < bytes.count && bytes[byte] & 0xC0 == 0x80 ? scalarAt[byte] - 1 : scalarAt[byte] }
+            var scratch = BPE.Scratch()
+            var cps: [UInt32] = [], starts: [Int] = [], ids: [Int32] = []
+            for fragment in partition(bytes, parseSpecial: parseSpecial) {
+                switch fragment {
+                case let .token(id, r): out.append(TokenSpan(id: id, start: start(r.lowerBound), end: scalarAt[r.upperBound]))
+                case let .text(r):
+                    let piece = UnsafeBufferPointer(rebasing: bytes[r])
+                    switch algorithm {
+                    case let .bytePairs(b):
+                        // Offsets from the tokens' byte lengths, leading spaces trimmed (RoBERTa's trim_offsets).
+                        ids.removeAll(keepingCapacity: true)
+                        b.encode(piece, self.ids, &cps, &starts, &scratch, into: &ids)
+                        var at = r.lowerBound
+                        for id in ids {
+                            let length = withPiece(id) { $0.count }
+                            var first = at
+                            while first < at + length - 1, bytes[first] == UInt8(ascii: " ") { first += 1 }
+                            out.append(TokenSpan(id: id, start: start(first), end: scalarAt[at + length]))
+                            at += length
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    private func shifted(_ encode: (String, inout [TokenSpan]) -> Void, _ bytes: UnsafeBufferPointer<UInt8>, by offset: Int32,
+                         into out: inout [TokenSpan]) {
+        let first = out.count
+        encode(String(decoding: bytes, as: UTF8.self), &out)
+        for i in first..<out.count {
+            out[i].start += offset
+            out[i].end += offset
+        }
+    }
+
+    /// An encoder's input: `a` (and `b`) with the special tokens around them, cut to `maxTokens` in all.
+    public struct Encoding: Sendable {
+        public var ids: [Int32] = []
+        public var typeIds: [Int32] = []
+        /// Offsets into the text each token came from; (0, 0) for the added special tokens.
+        public var spans: [TokenSpan] = []
+        /// Which text each token came from: 0 (a), 1 (b), or -1 for an added special token.
+        public var sequence: [Int8] = []
+        /// Text tokens dropped to fit maxTokens.
+        public var truncated = 0
+        public init() {}
+    }
+
+    /// Encodes one text or a pair as the model's tokenizer post-processor does: BERT's [CLS] a [SEP] b [SEP] with
+    /// token types 0 then 1, or RoBERTa's <s> a </s></s> b </s> (add_sep) with types 0. Longer inputs are cut
+    /// as transformers' truncation="longest_first" cuts them: a token at a time from the end of the longer text.
+    public func encode(_ a: String, pair b: String? = nil, maxTokens: Int) -> Encoding {
+        var first = spans(a), second = b.map { spans($0) }
+        let specials = (addBOS ? 1 : 0) + (addEOS ? 1 : 0) + (second == nil ? 0 : (addSEP ? 2 : 1))
+        let budget = max(0, maxTokens - specials)
+        var e = Encoding()
+        while first.count + (second?.count ?? 0) > budget {
+            if let s = second, s.count > first.count { second!.removeLast() } else if !first.isEmpty { first.removeLast() }
+            else { second!.removeLast() }
+            e.truncated += 1
+        }
+        func special(_ id: Int32?, type: Int32) {
+            guard let id else { return }
+            e.ids.append(id)
+            e.typeIds.append(type)
+            e.spans.append(TokenSpan(id: id, start: 0, end: 0))
+            e.sequence.append(-1)
+        }
+        func text(_ tokens: [TokenSpan], _ index: Int8, type: Int32) {
+            for t in tokens {
+                e.ids.append(t.id)
+                e.typeIds.append(type)
+                e.spans.append(t)
+                e.sequence.append(index)
+            }
+        }
+        if addBOS { special(bos, type: 0) }
+        text(first, 0, type: 0)
+        if addEOS { special(eos, type: 0) }
+        if let second {
+            let type: Int32 = addSEP ? 0 : 1
+            if addSEP { special(eos, type: 0) }
+            text(second, 1, type: type)
+            special(eos ?? sep, type: type)
+        }
+        return e
+    }
+
     enum Fragment: Equatable {
         case text(Range<Int>)
-        case token(Int32)
+        case token(Int32, Range<Int>)
     }
 
     /// Cuts the special tokens out of `text` as llama.cpp's tokenizer_st_partition does: each token in turn,
@@ -209,7 +356,7 @@ public final class Tokenizer: Sendable {
                     var start = r.lowerBound, at: Int? = first
                     while let m = at {
                         if m > start { split.append(.text(start..<m)) }
-                        split.append(.token(id))
+                        split.append(.token(id, m..<m + needle.count))
                         start = m + needle.count
                         at = find(needle, in: text, start..<r.upperBound)
                     }
@@ -219,7 +366,18 @@ public final class Tokenizer: Sendable {
                 }
             }
         }
-        return fragments
+        // A left-stripped token takes the whitespace before it.
+        for i in fragments.indices.dropFirst() {
+            guard case let .token(id, _) = fragments[i], leftStripped.contains(id), case let .text(r) = fragments[i - 1] else { continue }
+            var end = r.upperBound
+            while end > r.lowerBound, [0x20, 0x09, 0x0A, 0x0D].contains(text[end - 1]) { end -= 1 }
+            fragments[i - 1] = .text(r.lowerBound..<end)
+        }
+        return fragments.filter { !isEmptyText($0) }
+    }
+
+    private func isEmptyText(_ f: Fragment) -> Bool {
+        if case let .text(r) = f { r.isEmpty } else { false }
     }
 
     /// The first occurrence of `needle` in `text[range]`.
@@ -239,32 +397,6 @@ public final class Tokenizer: Sendable {
         return nil
     }
 
-    /// Pre-tokenizes and BPE-encodes text that holds no special token.
-    private func encodeText(_ bytes: UnsafeBufferPointer<UInt8>, _ cps: inout [UInt32], _ starts: inout [Int],
-                            _ scratch: inout BPE.Scratch, into out: inout [Int32]) {
-        cps.removeAll(keepingCapacity: true)
-        starts.removeAll(keepingCapacity: true)
-        var i = 0
-        for scalar in String(decoding: bytes, as: UTF8.self).unicodeScalars {  // bytes are valid: they came from a String
-            cps.append(scalar.value)
-            starts.append(i)
-            i += UTF8.width(scalar)
-        }
-        starts.append(i)
-        cps.withUnsafeBufferPointer { c in
-            var wordStart = 0
-            pre.split(c) { end in
-                let word = UnsafeBufferPointer(rebasing: bytes[starts[wordStart]..<starts[end]])
-                wordStart = end
-                if ignoreMerges, let id = ids[ByteLevel.encode(word)] {
-                    out.append(id)
-                    return
-                }
-                bpe.encode(word, &scratch, into: &out)
-            }
-        }
-    }
-
     // MARK: Decoding
 
     /// The bytes `id` shows as in text (empty for control tokens and ids outside the vocabulary).
@@ -279,10 +411,19 @@ public final class Tokenizer: Sendable {
     /// tokens show as nothing, and llama.cpp's clean-up of spaces before punctuation applies where it does
     /// (`cleanSpaces`: not for SmolLM2). Bytes that are not valid UTF-8 become U+FFFD.
     public func decode(_ ids: [Int32]) -> String {
-        var bytes: [UInt8] = []
-        for id in ids { withPiece(id) { bytes += $0 } }
-        if cleanSpaces { bytes = Self.cleanUpSpaces(bytes) }
-        return String(decoding: bytes, as: UTF8.self)
+        switch algorithm {
+        case let .bytePairs(b):
+            var bytes: [UInt8] = []
+            for id in ids { withPiece(id) { bytes += $0 } }
+            if b.cleanSpaces { bytes = Self.cleanUpSpaces(bytes) }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+    }
+
+    /// `<0x41>` → 0x41: a byte-fallback token's byte.
+    static func byteToken(_ t: String) -> UInt8? {
+        guard t.hasPrefix("<0x"), t.hasSuffix(">"), t.utf8.count == 6 else { return nil }
+        return UInt8(t.dropFirst(3).dropLast(), radix: 16)
     }
 
     /// llama.cpp's three clean-up passes (llama_vocab::impl::detokenize): " ?" " !" " ." " ," lose the space,
@@ -319,5 +460,42 @@ public final class Tokenizer: Sendable {
             c.append(b[i])
         }
         return c
+    }
+}
+
+/// Byte-level BPE: the pre-tokenizer's words, each merged up by BPE.
+struct ByteLevelBPE: Sendable {
+    let pre: PreTokenizer
+    let bpe: BPE
+    /// llama.cpp's `clean_spaces` (clean_up_tokenization_spaces) in decode: on for byte-level BPE except the
+    /// pre-tokenizers llama-vocab.cpp turns it off for (smollm, trillion).
+    let cleanSpaces: Bool
+    /// llama.cpp's `ignore_merges` (Llama 3): a word that is itself a token is not merged up.
+    let ignoreMerges: Bool
+
+    /// Pre-tokenizes and BPE-encodes text that holds no special token.
+    func encode(_ bytes: UnsafeBufferPointer<UInt8>, _ ids: [String: Int32], _ cps: inout [UInt32], _ starts: inout [Int],
+                _ scratch: inout BPE.Scratch, into out: inout [Int32]) {
+        cps.removeAll(keepingCapacity: true)
+        starts.removeAll(keepingCapacity: true)
+        var i = 0
+        for scalar in String(decoding: bytes, as: UTF8.self).unicodeScalars {  // bytes are valid: they came from a String
+            cps.append(scalar.value)
+            starts.append(i)
+            i += UTF8.width(scalar)
+        }
+        starts.append(i)
+        cps.withUnsafeBufferPointer { c in
+            var wordStart = 0
+            pre.split(c) { end in
+                let word = UnsafeBufferPointer(rebasing: bytes[starts[wordStart]..<starts[end]])
+                wordStart = end
+                if ignoreMerges, let id = ids[ByteLevel.encode(word)] {
+                    out.append(id)
+                    return
+                }
+                bpe.encode(word, &scratch, into: &out)
+            }
+        }
     }
 }
