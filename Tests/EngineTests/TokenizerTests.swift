@@ -67,7 +67,7 @@ struct SmolLM2TokenizerTests {
     @Test func readsSmolLM2Metadata() {
         #expect(t.vocabSize == 49152)
         #expect(t.bos == 1 && t.eos == 2 && t.eot == 2 && !t.addBOS && !t.addEOS)
-        #expect(t.pre == .smollm)
+        #expect(t.byteLevel?.pre == .smollm)
         // <|endoftext|>, <|im_end|> and <reponame> (a FIM repo token) end generation in llama.cpp.
         #expect((0..<17).filter { t.isEndOfGeneration(Int32($0)) } == [0, 2, 4])
         #expect(t.specials.count == 17 && t.token(t.specials[0]) == "<jupyter_output>")
@@ -100,7 +100,7 @@ struct SmolLM2TokenizerTests {
         let w = try GGUFWriter(path: path, metadata: metadata, tensors: [])
         try w.finish()
         let llama3 = try Tokenizer(GGUFFile(path: path))
-        #expect(llama3.pre == .llama3 && llama3.addBOS && llama3.ignoreMerges)
+        #expect(llama3.byteLevel?.pre == .llama3 && llama3.addBOS && llama3.byteLevel?.ignoreMerges == true)
         let cases = try #require(try SmolLM2.cases["llama_bpe"]?.array)
         #expect(cases.count == 42)
         for c in cases {
@@ -203,13 +203,13 @@ struct TokenizerMetadataTests {
     @Test func addsBOSAndMatchesControlTokensOnlyWhenAsked() throws {
         let t = try Tokenizer(GGUFFile(path: Self.vocabulary(Self.set(MetadataKey.addBOS, .bool(true)))))
         #expect(t.encode("ab<|s|>", addSpecial: true) == [257, 256, 257])
-        #expect(t.encode("ab<|s|>", addSpecial: false, parseSpecial: false) == [256] + "<|s|>".utf8.map { Int32(t.bpe.byteTokens[Int($0)]) })
+        #expect(t.encode("ab<|s|>", addSpecial: false, parseSpecial: false) == [256] + "<|s|>".utf8.map { Int32(t.byteLevel!.bpe.byteTokens[Int($0)]) })
         #expect(t.decode([257, 256, 257]) == "ab")
     }
 
     @Test func unsupportedTokenizersFailInInit() throws {
         #expect(failure(try Self.vocabulary(Self.set(MetadataKey.tokenizerModel, .string("llama"))))
-            == "tokenizer: tokenizer.ggml.model 'llama' is not supported yet (byte-level BPE 'gpt2' is)")
+            == "tokenizer: tokenizer.ggml.model 'llama' is not supported (byte-level BPE 'gpt2', WordPiece 'bert' and Unigram 't5' are)")
         #expect(failure(try Self.vocabulary(Self.set(MetadataKey.tokenizerPre, .string("qwen2")))).contains("pre-tokenizer 'qwen2'"))
         #expect(failure(try Self.vocabulary { $0.removeAll { $0.key == MetadataKey.tokenizerPre } }).contains("tokenizer.ggml.pre is missing"))
         #expect(failure(try Self.vocabulary(Self.set(MetadataKey.eosTokenID, .uint32(999))))

@@ -22,6 +22,10 @@ public final class Tokenizer: Sendable {
         case bytePairs(ByteLevelBPE)
     }
     let algorithm: Algorithm
+    /// The byte-level BPE parts, for a BPE tokenizer.
+    var byteLevel: ByteLevelBPE? {
+        if case let .bytePairs(b) = algorithm { b } else { nil }
+    }
     let tokens: [String]
     /// `tokenizer.ggml.token_type`, with llama.cpp's overrides (end-of-turn spellings become control tokens).
     let kinds: [TokenType]
