@@ -252,21 +252,55 @@ public final class Encoder: Sendable {
         bidirectionalAttention(s, sequences: sequences, longest: longest, b: b, pool: pool)
         residual(layer.o, b.attn, norm: layer.attnNorm, n: n, b: b, pool: pool)
         matMul(layer.up.w, b.x, tokens: n, into: b.ff, yStride: s.ff, scratch: b.scratch, pool: pool)
-        addBias(layer.up.b, to: b.ff, rows: n, cols: s.ff, stride: s.ff)
-        activation.apply(b.ff, n * s.ff)
+        let act = BiasActivationJob(y: b.ff, bias: layer.up.b, activation: activation, rows: n, cols: s.ff)
+        withUnsafePointer(to: act) { pool.run(context: $0) { c, t, n in c.load(as: BiasActivationJob.self).run(t, n) } }
         residual(layer.down, b.ff, norm: layer.outputNorm, n: n, b: b, pool: pool)
     }
 
     /// x = LayerNorm(x + input·Wᵀ + bias): a post-LN block's output.
     private func residual(_ l: Linear, _ input: UnsafePointer<Float>, norm: Norm, n: Int,
                           b: EncoderBuffers, pool: ThreadPool) {
-        let dim = shape.dim
-        matMul(l.w, input, tokens: n, into: b.out, yStride: dim, scratch: b.scratch, pool: pool)
-        for t in 0..<n {
-            let out = b.out + t * dim, x = b.x + t * dim
-            add(l.b, into: out, dim)
-            add(x, into: out, dim)
-            layerNorm(out, weight: norm.w, bias: norm.b, dim, eps: eps, into: x)
+        matMul(l.w, input, tokens: n, into: b.out, yStride: shape.dim, scratch: b.scratch, pool: pool)
+        let job = ResidualNormJob(x: b.x, out: b.out, bias: l.b, norm: norm, eps: eps, rows: n, cols: shape.dim)
+        withUnsafePointer(to: job) { pool.run(context: $0) { c, t, n in c.load(as: ResidualNormJob.self).run(t, n) } }
+    }
+}
+
+// Row-wise steps split over the pool (with two threads, a step left to one thread costs twice its time).
+// Each row is computed the same way whatever the split, so results do not depend on the thread count.
+
+/// This thread's share of n rows.
+private func share(_ n: Int, _ thread: Int, _ threads: Int) -> Range<Int> { n * thread / threads..<n * (thread + 1) / threads }
+
+/// y[t] = activation(y[t] + bias).
+private struct BiasActivationJob {
+    let y: UnsafeMutablePointer<Float>
+    let bias: UnsafePointer<Float>
+    let activation: Activation
+    let rows, cols: Int
+
+    func run(_ thread: Int, _ threads: Int) {
+        for t in share(rows, thread, threads) {
+            add(bias, into: y + t * cols, cols)
+            activation.apply(y + t * cols, cols)
+        }
+    }
+}
+
+/// x[t] = LayerNorm(x[t] + out[t] + bias).
+private struct ResidualNormJob {
+    let x, out: UnsafeMutablePointer<Float>
+    let bias: UnsafePointer<Float>
+    let norm: Norm
+    let eps: Float
+    let rows, cols: Int
+
+    func run(_ thread: Int, _ threads: Int) {
+        for t in share(rows, thread, threads) {
+            let o = out + t * cols, h = x + t * cols
+            add(bias, into: o, cols)
+            add(h, into: o, cols)
+            layerNorm(o, weight: norm.w, bias: norm.b, cols, eps: eps, into: h)
         }
     }
 }

@@ -130,8 +130,29 @@ public func attendSequence(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: 
         let q0 = q + t0 * stride, q1 = q + min(t0 + 1, n - 1) * stride
         let q2 = q + min(t0 + 2, n - 1) * stride, q3 = q + min(t0 + 3, n - 1) * stride
         let s0 = scores, s1 = scores + np, s2 = scores + 2 * np, s3 = scores + 3 * np
+        // Sixteen keys at a time: each broadcast query value feeds two FMAs.
         var c = 0
-        while c < np {
+        while c + 16 <= np {
+            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+            var b0 = SIMD8<Float>(), b1 = SIMD8<Float>(), b2 = SIMD8<Float>(), b3 = SIMD8<Float>()
+            var at = kt + c
+            for d in 0..<hd {
+                let k0 = load8(at), k1 = load8(at + 8)
+                let x0 = SIMD8(repeating: q0[d]), x1 = SIMD8(repeating: q1[d])
+                let x2 = SIMD8(repeating: q2[d]), x3 = SIMD8(repeating: q3[d])
+                a0.addProduct(x0, k0); b0.addProduct(x0, k1)
+                a1.addProduct(x1, k0); b1.addProduct(x1, k1)
+                a2.addProduct(x2, k0); b2.addProduct(x2, k1)
+                a3.addProduct(x3, k0); b3.addProduct(x3, k1)
+                at += np
+            }
+            store8(a0, s0 + c); store8(b0, s0 + c + 8)
+            store8(a1, s1 + c); store8(b1, s1 + c + 8)
+            store8(a2, s2 + c); store8(b2, s2 + c + 8)
+            store8(a3, s3 + c); store8(b3, s3 + c + 8)
+            c += 16
+        }
+        if c < np {
             var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
             var at = kt + c
             for d in 0..<hd {
@@ -146,12 +167,10 @@ public func attendSequence(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: 
             store8(a1, s1 + c)
             store8(a2, s2 + c)
             store8(a3, s3 + c)
-            c += 8
         }
-        softmax(s0, n)
-        softmax(s1, n)
-        softmax(s2, n)
-        softmax(s3, n)
+        // Unnormalized: each output row is divided by its sum once at the end.
+        let i0 = SIMD8<Float>(repeating: 1 / expShifted(s0, n)), i1 = SIMD8<Float>(repeating: 1 / expShifted(s1, n))
+        let i2 = SIMD8<Float>(repeating: 1 / expShifted(s2, n)), i3 = SIMD8<Float>(repeating: 1 / expShifted(s3, n))
         let o0 = out + t0 * outStride, o1 = o0 + outStride, o2 = o1 + outStride, o3 = o2 + outStride
         var d = 0
         while d + 16 <= hd {
@@ -168,10 +187,10 @@ public func attendSequence(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: 
                 a3.addProduct(p3, x); b3.addProduct(p3, y)
                 at += stride
             }
-            store8(a0, o0 + d); store8(b0, o0 + d + 8)
-            if count > 1 { store8(a1, o1 + d); store8(b1, o1 + d + 8) }
-            if count > 2 { store8(a2, o2 + d); store8(b2, o2 + d + 8) }
-            if count > 3 { store8(a3, o3 + d); store8(b3, o3 + d + 8) }
+            store8(a0 * i0, o0 + d); store8(b0 * i0, o0 + d + 8)
+            if count > 1 { store8(a1 * i1, o1 + d); store8(b1 * i1, o1 + d + 8) }
+            if count > 2 { store8(a2 * i2, o2 + d); store8(b2 * i2, o2 + d + 8) }
+            if count > 3 { store8(a3 * i3, o3 + d); store8(b3 * i3, o3 + d + 8) }
             d += 16
         }
         while d < hd {
@@ -190,10 +209,10 @@ public func attendSequence(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: 
                 a3.addProduct(SIMD8(repeating: s3[j]), x)
             }
             for i in 0..<w {
-                o0[d + i] = a0[i]
-                if count > 1 { o1[d + i] = a1[i] }
-                if count > 2 { o2[d + i] = a2[i] }
-                if count > 3 { o3[d + i] = a3[i] }
+                o0[d + i] = a0[i] * i0[i]
+                if count > 1 { o1[d + i] = a1[i] * i1[i] }
+                if count > 2 { o2[d + i] = a2[i] * i2[i] }
+                if count > 3 { o3[d + i] = a3[i] * i3[i] }
             }
             d += w
         }

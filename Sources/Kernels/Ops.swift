@@ -145,11 +145,38 @@ public func layerNorm(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, b
 /// x[i] = e^(x[i] − max) / Σ in place over n; returns nothing on n = 0.
 public func softmax(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
     guard n > 0 else { return }
-    var m = -Float.infinity
-    for i in 0..<n { m = max(m, x[i]) }
+    let sum = expShifted(x, n)
+    let inv = SIMD8<Float>(repeating: 1 / sum)
+    var i = 0
+    while i + 8 <= n {
+        store8(load8(x + i) * inv, x + i)
+        i += 8
+    }
+    while i < n {
+        x[i] /= sum
+        i += 1
+    }
+}
+
+/// x[i] = e^(x[i] − max) in place over n > 0; returns Σ: softmax without its division, for callers that can
+/// scale once at the end instead.
+@discardableResult
+public func expShifted(_ x: UnsafeMutablePointer<Float>, _ n: Int) -> Float {
+    var m8 = SIMD8<Float>(repeating: -.infinity)
+    var i = 0
+    while i + 8 <= n {
+        let v = load8(x + i)
+        for k in 0..<8 { m8[k] = v[k] > m8[k] ? v[k] : m8[k] }  // vmaxps
+        i += 8
+    }
+    var m = max(max(max(m8[0], m8[1]), max(m8[2], m8[3])), max(max(m8[4], m8[5]), max(m8[6], m8[7])))
+    while i < n {
+        m = max(m, x[i])
+        i += 1
+    }
     let mv = SIMD8<Float>(repeating: m)
     var sum8 = SIMD8<Float>()
-    var i = 0
+    i = 0
     while i + 8 <= n {
         let e = exp8(load8(x + i) - mv)
         store8(e, x + i)
@@ -162,16 +189,7 @@ public func softmax(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
         sum += x[i]
         i += 1
     }
-    let inv = SIMD8<Float>(repeating: 1 / sum)
-    i = 0
-    while i + 8 <= n {
-        store8(load8(x + i) * inv, x + i)
-        i += 8
-    }
-    while i < n {
-        x[i] /= sum
-        i += 1
-    }
+    return sum
 }
 
 /// gate[i] = silu(gate[i]) · up[i] = gate / (1 + e^-gate) · up: the SwiGLU product of a Llama FFN.
