@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The C library from C (run by tools/test.sh, so by CI): builds libswiftlet.a, compiles the C examples and
 # Tests/C/api_test.c with gcc -std=c99 -Wall -Wextra -Werror, checks that C generates the same greedy tokens
-# as `swiftlet generate --temp 0` on the tiny Llama fixture, then runs the 100-round open/generate/close
-# loop under valgrind (leaks are errors).
+# as `swiftlet generate --temp 0` on the tiny Llama fixture and the same sentence vectors as
+# `swiftlet embed --normalize` on the tiny sentence-transformers fixture, then runs the 100-round
+# open/generate/close loop and the embedding example under valgrind (leaks are errors).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.build/c
@@ -10,6 +11,7 @@ bash tools/build-lib.sh "$out" > /dev/null
 link="-I $out/include -L $out/lib -lswiftlet $(cat $out/lib/swiftlet.link)"
 cflags="-std=c99 -Wall -Wextra -Werror -O1 -g"
 gcc $cflags examples/c/generate.c -o "$out/generate" $link
+gcc $cflags examples/c/embed.c -o "$out/embed" $link
 gcc $cflags -pthread Tests/C/api_test.c -o "$out/api_test" $link
 
 model=$out/llama-tiny.gguf
@@ -21,3 +23,18 @@ expected=$(.build/release/swiftlet generate -m "$model" -p "$prompt" -n 12 --tem
 "$out/generate" "$model" "$prompt" 12 > /dev/null
 valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=1 \
     "$out/api_test" "$model" "$prompt" "$expected" 100 --no-rss
+
+encoder=$out/bert-st-tiny.gguf
+.build/release/quantize Tests/Fixtures/bert-st-tiny "$encoder" --type q8_0 --quiet
+texts=("The quick brown fox jumps over the lazy dog." "" "She sells sea shells by the sea shore.")
+"$out/embed" "$encoder" "${texts[@]}" > "$out/embed-c.txt" 2>/dev/null
+.build/release/swiftlet embed -m "$encoder" --normalize "${texts[@]}" > "$out/embed-cli.txt" 2>/dev/null
+python3 - "$out/embed-c.txt" "$out/embed-cli.txt" <<'PY'
+import sys
+c, cli = ([[float(x) for x in line.split()] for line in open(p)] for p in sys.argv[1:])
+assert len(c) == len(cli) == 3 and all(len(a) == len(b) > 0 for a, b in zip(c, cli)), "vector counts or sizes differ"
+worst = max(abs(x - y) for a, b in zip(c, cli) for x, y in zip(a, b))
+assert worst < 1e-6, f"C and CLI vectors differ by {worst}"
+PY
+valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=1 \
+    "$out/embed" "$encoder" "${texts[@]}" > /dev/null 2>&1

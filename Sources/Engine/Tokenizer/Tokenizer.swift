@@ -154,7 +154,10 @@ public final class Tokenizer: Sendable {
         for (t, kind) in zip(tokens, kinds) {
             switch (kind, m.model) {
             case (.normal, "gpt2"), (.byte, "gpt2"): ByteLevel.decode(t, into: &pieces)
-            case (.normal, _): pieces += t.replacing("\u{2581}", with: " ").utf8  // phantom space / Metaspace
+            case (.normal, _):  // phantom space / Metaspace: ▁ shows as a space
+                for u in t.unicodeScalars {
+                    if u == "\u{2581}" { pieces.append(0x20) } else { pieces += String(u).utf8 }
+                }
             case (.byte, _): pieces += Self.byteToken(t).map { [$0] } ?? []
             case (.userDefined, _): pieces += t.utf8
             default: break  // control, unknown, unused
