@@ -27,7 +27,7 @@ valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite,indirect --e
 encoder=$out/bert-st-tiny.gguf
 .build/release/quantize Tests/Fixtures/bert-st-tiny "$encoder" --type q8_0 --quiet
 texts=("The quick brown fox jumps over the lazy dog." "" "She sells sea shells by the sea shore.")
-"$out/embed" "$encoder" "${texts[@]}" > "$out/embed-c.txt" 2>/dev/null
+"$out/embed" "$encoder" --vectors "${texts[@]}" > "$out/embed-c.txt"
 .build/release/swiftlet embed -m "$encoder" --normalize "${texts[@]}" > "$out/embed-cli.txt" 2>/dev/null
 python3 - "$out/embed-c.txt" "$out/embed-cli.txt" <<'PY'
 import sys
