@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
-"""Writes Sources/Engine/Tokenizer/UnicodeData.swift: the code point classes the pre-tokenizers match on
-(regex \\p{L}, \\p{N}, \\p{P}, \\p{S}, \\p{M}, \\p{Z}, \\p{C} and \\s), as llama.cpp's
-scripts/gen-unicode-data.py writes unicode-data.cpp for its tokenizer.
+"""Writes two tables from this Python's unicodedata (its Unicode version goes into the headers):
 
-Categories come from this Python's unicodedata (its Unicode version goes into the header); \\s is the
-Unicode White_Space property (PropList.txt), which unicodedata does not expose: WHITE_SPACE below, checked
+- Sources/Engine/Tokenizer/UnicodeData.swift: the code point classes the pre-tokenizers match on (regex \\p{L},
+  \\p{N}, \\p{P}, \\p{S}, \\p{M}, \\p{Z}, \\p{C} and \\s), as llama.cpp's scripts/gen-unicode-data.py writes
+  unicode-data.cpp for its tokenizer.
+- Sources/Engine/Tokenizer/UnicodeNormalizationData.swift: what NFC, NFD, NFKC and NFKD need (Normalization.swift):
+  canonical combining classes, full (recursive) canonical and compatibility decompositions, and the primary
+  composites. Hangul syllables are left out of both: Normalization.swift composes and decomposes them by arithmetic.
+
+\\s is the Unicode White_Space property (PropList.txt), which unicodedata does not expose: WHITE_SPACE below, checked
 against str.isspace(), which adds only the four information separators U+001C..U+001F.
 
-Usage: python3 tools/gen_unicode_data.py [OUTPUT]   (run from the repository root)
+Usage: python3 tools/gen_unicode_data.py [DIRECTORY]   (run from the repository root; default Sources/Engine/Tokenizer)
 """
 
 import platform
@@ -35,8 +39,7 @@ def flags(cp: int) -> int:
 WHITE_SPACE_SET = set(WHITE_SPACE)
 
 
-def main() -> None:
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "Sources/Engine/Tokenizer/UnicodeData.swift")
+def write_classes(out: Path) -> None:
     isspace = {cp for cp in range(MAX_CODE_POINT + 1) if chr(cp).isspace()}
     assert isspace - set(range(0x1C, 0x20)) == WHITE_SPACE_SET, sorted(isspace ^ WHITE_SPACE_SET)
 
@@ -72,6 +75,161 @@ def main() -> None:
     lines += ["]", ""]
     out.write_text("\n".join(lines))
     print(f"{out}: {len(ranges)} ranges, Unicode {unicodedata.unidata_version}")
+
+
+
+HANGUL = range(0xAC00, 0xD7A4)  # syllables: decomposed and composed by arithmetic (Normalization.swift)
+SURROGATES = range(0xD800, 0xE000)
+
+
+def hex_lines(values, per_line: int, digits: int = 0) -> list:
+    return ["    " + ", ".join(f"0x{v:0{digits}X}" for v in values[i:i + per_line]) + ","
+            for i in range(0, len(values), per_line)]
+
+
+def normalization_tables():
+    """(combining class ranges, decomposition keys, decomposition scalars, compositions), as written."""
+    ccc_ranges = []  # (start, class), a range ending where the next begins
+    for cp in range(MAX_CODE_POINT + 1):
+        c = unicodedata.combining(chr(cp))
+        if not ccc_ranges or ccc_ranges[-1][1] != c:
+            ccc_ranges.append((cp, c))
+    keys, scalars = [], []
+    for cp in range(MAX_CODE_POINT + 1):
+        if cp in HANGUL or cp in SURROGATES:
+            continue
+        c = chr(cp)
+        # NFD of one scalar is its full canonical decomposition, canonically ordered (which ordering the whole
+        # text again leaves as it is); NFKD's is the full compatibility one.
+        canonical, compatibility = unicodedata.normalize("NFD", c), unicodedata.normalize("NFKD", c)
+        for flag, d in ((0, canonical), (1, compatibility)):
+            if d == c or (flag == 1 and d == canonical):
+                continue
+            assert len(d) < 32
+            keys.append(cp << 6 | flag << 5 | len(d))
+            scalars += [ord(x) for x in d]
+    compositions = []
+    for cp in range(MAX_CODE_POINT + 1):
+        if cp in HANGUL or cp in SURROGATES:
+            continue
+        m = unicodedata.decomposition(chr(cp))
+        if not m or m.startswith("<"):
+            continue
+        pair = [int(x, 16) for x in m.split()]
+        # A primary composite: a two-scalar canonical mapping that NFC gives back (not a composition exclusion,
+        # not a non-starter decomposition).
+        if len(pair) == 2 and unicodedata.normalize("NFC", chr(pair[0]) + chr(pair[1])) == chr(cp):
+            compositions.append(pair[0] << 42 | pair[1] << 21 | cp)
+    compositions.sort()
+    return ccc_ranges, keys, scalars, compositions
+
+
+def check(ccc_ranges, keys, scalars, compositions) -> None:
+    """Normalizes every scalar alone, and some sequences, with the tables as Normalization.swift does, against
+    unicodedata.normalize."""
+    import bisect
+    ccc_starts = [s for s, _ in ccc_ranges]
+    ccc = lambda cp: ccc_ranges[bisect.bisect_right(ccc_starts, cp) - 1][1]
+    offsets, at = {}, 0
+    for k in keys:
+        offsets[(k >> 6, k >> 5 & 1)] = (at, k & 31)
+        at += k & 31
+    pairs = {(c >> 42, c >> 21 & 0x1FFFFF): c & 0x1FFFFF for c in compositions}
+    S, L, V, T, NV, NT = 0xAC00, 0x1100, 0x1161, 0x11A7, 21, 28
+
+    def normalize(form, text):
+        out = []
+        for ch in text:
+            cp = ord(ch)
+            if cp in HANGUL:
+                i = cp - S
+                out += [L + i // (NV * NT), V + i % (NV * NT) // NT] + ([T + i % NT] if i % NT else [])
+                continue
+            e = offsets.get((cp, 1)) if form in ("NFKC", "NFKD") else None
+            e = e or offsets.get((cp, 0))
+            out += scalars[e[0]:e[0] + e[1]] if e else [cp]
+        for i in range(1, len(out)):  # canonical ordering: insertion sort of each run of non-starters
+            j = i
+            while j > 0 and ccc(out[j]) != 0 and ccc(out[j - 1]) > ccc(out[j]):
+                out[j - 1], out[j] = out[j], out[j - 1]
+                j -= 1
+        if form in ("NFC", "NFKC"):
+            composed, starter, last = [], None, 0
+            for cp in out:
+                c = ccc(cp)
+                if starter is not None and (len(composed) - 1 == starter or 0 < last < c):
+                    a = composed[starter]
+                    if L <= a < L + 19 and V <= cp < V + NV:
+                        composed[starter] = S + ((a - L) * NV + cp - V) * NT
+                        continue
+                    if a in HANGUL and (a - S) % NT == 0 and T < cp < T + NT:
+                        composed[starter] += cp - T
+                        continue
+                    if (a, cp) in pairs:
+                        composed[starter] = pairs[(a, cp)]
+                        continue
+                if c == 0:
+                    starter = len(composed)
+                last = c
+                composed.append(cp)
+            out = composed
+        return "".join(map(chr, out))
+
+    texts = [chr(cp) for cp in range(MAX_CODE_POINT + 1) if cp not in SURROGATES and
+             (unicodedata.decomposition(chr(cp)) or unicodedata.combining(chr(cp)) or cp in HANGUL)]
+    texts += ["a\u0301\u0323b", "\u1100\u1161\u11a8\u1100\u1161", "e\u0302\u0301\u0323", "\u0915\u093c\u0300",
+              "a\u0316\u0301", "\u09c7\u09be", "\u0344\u0301", "A\u030a\u212b\u00c5", "\ufb01\uff21\u2460"]
+    for form in ("NFC", "NFD", "NFKC", "NFKD"):
+        for t in texts:
+            assert normalize(form, t) == unicodedata.normalize(form, t), (form, [hex(ord(c)) for c in t])
+
+
+def write_normalization(out: Path) -> None:
+    ccc_ranges, keys, scalars, compositions = normalization_tables()
+    check(ccc_ranges, keys, scalars, compositions)
+    lines = [
+        f"// Generated by tools/gen_unicode_data.py from Python {platform.python_version()}'s unicodedata "
+        f"(Unicode {unicodedata.unidata_version}); do not edit.",
+        "// What Normalization.swift needs for NFC, NFD, NFKC and NFKD; Hangul syllables are done by arithmetic there.",
+        "",
+        "/// Unicode version of the tables below.",
+        f'let unicodeNormalizationVersion = "{unicodedata.unidata_version}"',
+        "",
+        f"/// Canonical combining classes: {len(ccc_ranges)} ranges as `start << 8 | class`, sorted by start; each ends",
+        "/// where the next begins, the last at U+10FFFF.",
+        "let combiningClassRanges: [UInt32] = [",
+        *hex_lines([start << 8 | c for start, c in ccc_ranges], 8),
+        "]",
+        "",
+        f"/// {len(keys)} full decompositions as `scalar << 6 | compatibility << 5 | count`, sorted: a scalar's",
+        "/// canonical decomposition (bit 5 clear), then its compatibility decomposition where that differs (bit 5",
+        "/// set; a scalar with only a compatibility decomposition has only that). Each is already canonically ordered;",
+        "/// its `count` scalars follow the previous entries' in `decompositionScalars`.",
+        "let decompositionKeys: [UInt32] = [",
+        *hex_lines(keys, 8),
+        "]",
+        "",
+        f"/// The {len(scalars)} scalars of the decompositions, in the order of `decompositionKeys`.",
+        "let decompositionScalars: [UInt32] = [",
+        *hex_lines(scalars, 12),
+        "]",
+        "",
+        f"/// {len(compositions)} primary composites as `first << 42 | second << 21 | composite`, sorted: the canonical",
+        "/// pairs NFC composes (no composition exclusions, no singletons, no non-starter decompositions).",
+        "let canonicalCompositions: [UInt64] = [",
+        *hex_lines(compositions, 4),
+        "]",
+        "",
+    ]
+    out.write_text("\n".join(lines))
+    print(f"{out}: {len(ccc_ranges)} class ranges, {len(keys)} decompositions ({len(scalars)} scalars), "
+          f"{len(compositions)} compositions, Unicode {unicodedata.unidata_version}")
+
+
+def main() -> None:
+    directory = Path(sys.argv[1] if len(sys.argv) > 1 else "Sources/Engine/Tokenizer")
+    write_classes(directory / "UnicodeData.swift")
+    write_normalization(directory / "UnicodeNormalizationData.swift")
 
 
 if __name__ == "__main__":
