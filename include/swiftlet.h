@@ -63,7 +63,8 @@ int32_t swiftlet_model_vocab_size(const swiftlet_model *model);
 int32_t swiftlet_model_embedding_size(const swiftlet_model *model);
 
 swiftlet_params swiftlet_default_params(void);
-/* Creates a session: its whole arena (activations, KV cache) is allocated here, once. */
+/* Creates a session: its whole arena (activations, KV cache) is allocated here, once. On an encoder model
+   (BERT, RoBERTa, DistilBERT, ALBERT) the session embeds and gives masked-LM logits; only n_threads applies. */
 swiftlet_status swiftlet_session_create(swiftlet_model *model, const swiftlet_params *params, swiftlet_session **out);
 /* Frees a session; NULL is fine. */
 void swiftlet_session_free(swiftlet_session *session);
@@ -82,13 +83,17 @@ void swiftlet_session_reset(swiftlet_session *session);
 /* The prompt is tokenized as the model's tokenizer does (BOS where it adds one on an empty context) and
    appended to what the session holds, so successive calls continue one conversation; a prefix the cache
    already holds is not evaluated again. Generates up to max_tokens tokens, calling on_token (may be NULL)
-   for each. A full context is SWIFTLET_ERR_CONTEXT_FULL; a callback returning false ends with SWIFTLET_OK. */
+   for each. A full context is SWIFTLET_ERR_CONTEXT_FULL; a callback returning false ends with SWIFTLET_OK.
+   Encoder models: SWIFTLET_ERR_UNSUPPORTED. */
 swiftlet_status swiftlet_generate(swiftlet_session *session, const char *prompt, size_t prompt_len,
                                   int32_t max_tokens, swiftlet_token_fn on_token, void *user);
-/* Resets, evaluates ids from position 0 and writes the last row's logits (capacity ≥ vocab size). */
+/* Resets, evaluates ids from position 0 and writes the last row's logits (capacity ≥ vocab size). Encoder
+   models: the masked-LM logits at the last id (SWIFTLET_ERR_UNSUPPORTED without a masked-LM head). */
 swiftlet_status swiftlet_logits(swiftlet_session *session, const int32_t *ids, size_t n_ids,
                                 float *logits, size_t capacity);
-/* Pooled as the model says, L2-normalised. Encoder models only: decoders give SWIFTLET_ERR_UNSUPPORTED. */
+/* The text's sentence vector (capacity ≥ embedding size): tokenized with the model's special tokens, cut to
+   the model's input limit, pooled as the model says (mean when it says nothing), L2-normalised. Encoder models
+   only: decoders give SWIFTLET_ERR_UNSUPPORTED. */
 swiftlet_status swiftlet_embed(swiftlet_session *session, const char *text, size_t text_len,
                                float *embedding, size_t capacity);
 
