@@ -14,6 +14,10 @@ public struct DecoderShape: Sendable {
     public let ropeDims: Int
     /// Learned absolute positions cannot go past trainContext.
     public let learnedPositions: Bool
+    /// Mixture of experts: `experts` feed-forward networks per layer, `expertsUsed` of them per token (0: dense).
+    public var experts = 0, expertsUsed = 0
+    /// Sliding-window attention: a position attends to itself and the window − 1 before it (nil: to all).
+    public var window: Int?
 
     public var qDim: Int { heads * headDim }
     public var kvDim: Int { kvHeads * headDim }
@@ -33,12 +37,23 @@ struct DecoderBuffers {
     let cos, sin: UnsafeMutablePointer<Float> // (batch, ropeDims/2) RoPE tables
     let logits: UnsafeMutablePointer<Float>   // (logitRows, vocab)
     let scratch: UnsafeMutableRawPointer      // quantized activations of the matrix products
+    let moe: ExpertBuffers                    // empty for dense models
+}
+
+/// What routing tokens to experts works in (MoE models; every region empty otherwise).
+struct ExpertBuffers {
+    let router: UnsafeMutablePointer<Float>   // (batch, experts) router logits, then probabilities
+    let gathered: UnsafeMutablePointer<Float> // (batch, dim) the normed rows routed to one expert
+    let output: UnsafeMutablePointer<Float>   // (batch, dim) that expert's outputs
+    let chosen: UnsafeMutablePointer<Int32>   // (batch, expertsUsed) each token's experts
+    let weights: UnsafeMutablePointer<Float>  // (batch, expertsUsed) and their renormalised weights
 }
 
 /// Offsets of DecoderBuffers' regions, before the arena exists.
 struct DecoderPlan {
     var arena = ArenaPlan()
     let x, xb, qkv, attn, out, hb, hb2, scores, cos, sin, logits, scratch: Int
+    let router, gathered, expertOutput, chosen, weights: Int
     let keys, values: [Int]     // per layer
     let kvBytes: Int
 
@@ -63,6 +78,12 @@ struct DecoderPlan {
             }
         }
         scratch = p.reserve("scratch", scratchBytes)
+        let moe = s.experts > 0
+        router = p.floats("moe", moe ? batch * s.experts : 0)
+        gathered = p.floats("moe", moe ? batch * s.dim : 0)
+        expertOutput = p.floats("moe", moe ? batch * s.dim : 0)
+        chosen = p.reserve("moe", moe ? batch * s.expertsUsed * 4 : 0)
+        weights = p.floats("moe", moe ? batch * s.expertsUsed : 0)
         let rowBytes = s.kvDim * (halfCache ? 2 : 4)
         var k: [Int] = [], v: [Int] = []
         for _ in 0..<s.layers {
@@ -91,7 +112,7 @@ struct DecoderState {
 }
 
 /// Causal attention for `n` query rows at positions start..<start+n, every head, split over the pool:
-/// query row t attends cache rows 0...start+t. GQA: query head h reads KV head h / (heads / kvHeads).
+/// query row t attends cache rows 0...start+t (with a sliding window, the last `window` of them). GQA: query head h reads KV head h / (heads / kvHeads).
 func causalAttention(_ s: DecoderShape, layer: Int, n: Int, start: Int, cache: KVCache, b: DecoderBuffers,
                      context: Int, pool: ThreadPool) {
     let job = AttentionJob(s: s, n: n, start: start, context: context, keys: cache.keys[layer],
@@ -116,7 +137,8 @@ private struct AttentionJob {
         var item = thread
         while item < n * s.heads {
             let t = item / s.heads, h = item % s.heads
-            attendHead(b.qkv + t * s.qkvDim + h * s.headDim, keys: keys, values: values, rows: 0..<start + t + 1,
+            let end = start + t + 1, first = s.window.map { max(0, end - $0) } ?? 0
+            attendHead(b.qkv + t * s.qkvDim + h * s.headDim, keys: keys, values: values, rows: first..<end,
                        offset: (h / group) * s.headDim, headDim: s.headDim, scale: scale, scores: scores,
                        into: b.attn + t * s.qDim + h * s.headDim)
             item += threads

@@ -45,9 +45,6 @@ public final class Session {
         if s.learnedPositions, context > s.trainContext {
             throw .invalidInput("context \(context) is longer than the \(s.trainContext) positions this model has learned")
         }
-        if case let .llama(m) = model.family, let window = m.slidingWindow, context > window {
-            throw .unsupported("a context of \(context) past the model's sliding window of \(window) (issue 8)")
-        }
         guard options.batch >= 1 else { throw .invalidInput("batch \(options.batch) must be at least 1") }
         let threads = options.threads > 0 ? options.threads : max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         let batch = min(options.batch, context)
@@ -63,7 +60,10 @@ public final class Session {
         func f(_ offset: Int) -> UnsafeMutablePointer<Float> { (a + offset).assumingMemoryBound(to: Float.self) }
         let buffers = DecoderBuffers(x: f(p.x), xb: f(p.xb), qkv: f(p.qkv), attn: f(p.attn), out: f(p.out),
                                      hb: f(p.hb), hb2: f(p.hb2), scores: f(p.scores), cos: f(p.cos), sin: f(p.sin),
-                                     logits: f(p.logits), scratch: a + p.scratch)
+                                     logits: f(p.logits), scratch: a + p.scratch,
+                                     moe: ExpertBuffers(router: f(p.router), gathered: f(p.gathered), output: f(p.expertOutput),
+                                                        chosen: (a + p.chosen).assumingMemoryBound(to: Int32.self),
+                                                        weights: f(p.weights)))
         let cache = KVCache(keys: p.keys.map { CacheRows(a + $0, half: options.halfCache, stride: s.kvDim) },
                             values: p.values.map { CacheRows(a + $0, half: options.halfCache, stride: s.kvDim) },
                             capacity: context)

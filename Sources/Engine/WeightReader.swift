@@ -17,6 +17,14 @@ struct WeightReader {
         return Matrix(view.data, type: view.type, rows: rows, cols: cols)
     }
 
+    /// `count` matrices of (rows, cols) stacked in one 3-D tensor (a mixture's experts); GGUF shape [cols, rows, count].
+    func stacked(_ name: String, count: Int, rows: Int, cols: Int) throws(ModelError) -> [Matrix] {
+        let view = try tensor(name, shape: [cols, rows, count])
+        guard view.type.isComputable else { throw .unsupported("tensor '\(name)': type \(view.type.name)") }
+        let bytes = rows * view.type.byteCount(elements: cols)!
+        return (0..<count).map { Matrix(view.data + $0 * bytes, type: view.type, rows: rows, cols: cols) }
+    }
+
     /// A 1-D float32 vector of n (norm weights, biases: the converter keeps these F32, as llama.cpp's does).
     func vector(_ name: String, _ n: Int) throws(ModelError) -> UnsafePointer<Float> {
         let view = try tensor(name, shape: [n])

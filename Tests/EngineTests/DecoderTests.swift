@@ -208,3 +208,17 @@ func batchedPromptEqualsTokenByToken(_ fixture: String) throws {
     #expect(throws: ModelError.self) { _ = try Model(path: cut) }
     do { _ = try Model(path: cut) } catch { #expect("\(error)".contains("run past the end of the file"), "\(error)") }
 }
+
+/// Mixtral (4 experts, top 2, head_dim 24 ≠ 64/4) and Mistral (one KV head, a sliding window of 5 shorter than the
+/// prompt) against transformers.
+@Suite struct MoreDecoderTests {
+    @Test(arguments: ["mixtral-tiny", "mistral-tiny"])
+    func logitsAndGreedyMatchTransformers(model name: String) throws {
+        let ref = try Reference(name)
+        let model = try Model(path: try fixtureGGUF(name, .f32))
+        let (d, scale) = maxDiff(try allLogits(model, ref.promptIDs), ref.logits)
+        #expect(d <= 1e-4 * scale, "\(name): max |Δ| \(d), scale \(scale)")
+        #expect(try greedy(model, ref.promptIDs, ref.greedy.count).ids == ref.greedy, "\(name) greedy")
+        #expect(try greedy(model, ref.promptIDs, ref.greedy.count, halfCache: true).ids == ref.greedy, "\(name) greedy, f16 cache")
+    }
+}

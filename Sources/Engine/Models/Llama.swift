@@ -32,8 +32,14 @@ public struct LlamaWeights: @unchecked Sendable {  // views into the immutable m
         let wk, wv: Matrix                           // (kvDim, dim)
         let wo: Matrix                               // (dim, qDim)
         let bq, bk, bv, bo: UnsafePointer<Float>?    // attention_bias, o_proj bias
-        let gate, up: Matrix                         // (ff, dim)
+        let gate, up: Matrix                         // (ff, dim); a mixture's: expert 0's
         let down: Matrix                             // (dim, ff)
+        let experts: Experts?
+    }
+    /// A mixture of experts: the router and every expert's SwiGLU network (views into the stacked tensors).
+    struct Experts {
+        let router: Matrix                           // (experts, dim)
+        let gate, up, down: [Matrix]                 // per expert: (ff, dim), (ff, dim), (dim, ff)
     }
     let embedding: Matrix                            // (vocab, dim)
     let output: Matrix                               // (vocab, dim); token_embd when tied
@@ -46,16 +52,12 @@ public final class Llama: Sendable {  // a class: DecoderFamily then holds one r
     let shape: DecoderShape
     let normEps: Float
     let ropeBase: Float, ropeScale: Float
-    /// Mistral attends only to the last `slidingWindow` positions; sessions with a longer context are refused
-    /// until issue 8 brings the window to attention.
-    let slidingWindow: Int?
     let w: LlamaWeights
 
     init(_ r: WeightReader) throws(ModelError) {
         typealias K = MetadataKey
         typealias N = LlamaWeights.Name
         let a = Self.architecture
-        guard !r.has(N.ffnGateInp(0)) else { throw .unsupported("llama with experts (Mixtral, issue 8)") }
         let dim = try r.count(K.embeddingLength(a)), heads = try r.count(K.headCount(a))
         let kvHeads = try r.count(K.headCountKV(a), default: heads)
         guard heads % kvHeads == 0 else {
@@ -80,12 +82,17 @@ public final class Llama: Sendable {  // a class: DecoderFamily then holds one r
                 throw .shape(tensor: N.embedding, expected: [dim, try r.count(K.vocabSize(a))], found: embedding)
             }
         }
-        shape = DecoderShape(
+        var shape = DecoderShape(
             dim: dim, layers: try r.count(K.blockCount(a)), heads: heads, kvHeads: kvHeads, headDim: headDim,
             ff: try r.count(K.feedForwardLength(a)), vocab: vocab,
             trainContext: try r.count(K.contextLength(a), default: 2048), ropeDims: ropeDims, learnedPositions: false)
         normEps = try r.float(K.layerNormRMSEpsilon(a), default: 1e-5)
-        slidingWindow = r.file.contains(K.slidingWindow(a)) ? try r.count(K.slidingWindow(a)) : nil
+        shape.window = r.file.contains(K.slidingWindow(a)) ? try r.count(K.slidingWindow(a)) : nil
+        if r.has(N.ffnGateInp(0)) {
+            shape.experts = try r.count(K.expertCount(a))
+            shape.expertsUsed = try r.count(K.expertUsedCount(a), in: 1...shape.experts)
+        }
+        self.shape = shape
         ropeBase = try r.float(K.ropeFreqBase(a), default: 10000)
         if r.file.contains(K.ropeScalingType(a)) {
             let kind = (try? r.file.string(K.ropeScalingType(a))) ?? "?"
@@ -97,6 +104,20 @@ public final class Llama: Sendable {  // a class: DecoderFamily then holds one r
         let s = shape, qDim = s.qDim, kvDim = s.kvDim
         var layers: [LlamaWeights.Layer] = []
         for l in 0..<s.layers {
+            let e = s.experts
+            let experts = e == 0 ? nil : LlamaWeights.Experts(
+                router: try r.matrix(N.ffnGateInp(l), rows: e, cols: dim),
+                gate: try r.stacked(N.ffnGateExps(l), count: e, rows: s.ff, cols: dim),
+                up: try r.stacked(N.ffnUpExps(l), count: e, rows: s.ff, cols: dim),
+                down: try r.stacked(N.ffnDownExps(l), count: e, rows: dim, cols: s.ff))
+            // A mixture's dense slots hold expert 0 (only its types and sizes are read from them).
+            let gate, up, down: Matrix
+            if let experts {
+                (gate, up, down) = (experts.gate[0], experts.up[0], experts.down[0])
+            } else {
+                (gate, up, down) = (try r.matrix(N.ffnGate(l), rows: s.ff, cols: dim), try r.matrix(N.ffnUp(l), rows: s.ff, cols: dim),
+                                    try r.matrix(N.ffnDown(l), rows: dim, cols: s.ff))
+            }
             layers.append(LlamaWeights.Layer(
                 attnNorm: try r.vector(N.attnNorm(l), dim), ffnNorm: try r.vector(N.ffnNorm(l), dim),
                 wq: try r.matrix(N.attnQ(l), rows: qDim, cols: dim),
@@ -105,8 +126,7 @@ public final class Llama: Sendable {  // a class: DecoderFamily then holds one r
                 wo: try r.matrix(N.attnOutput(l), rows: dim, cols: qDim),
                 bq: try r.optionalVector(N.attnQ(l, "bias"), qDim), bk: try r.optionalVector(N.attnK(l, "bias"), kvDim),
                 bv: try r.optionalVector(N.attnV(l, "bias"), kvDim), bo: try r.optionalVector(N.attnOutput(l, "bias"), dim),
-                gate: try r.matrix(N.ffnGate(l), rows: s.ff, cols: dim), up: try r.matrix(N.ffnUp(l), rows: s.ff, cols: dim),
-                down: try r.matrix(N.ffnDown(l), rows: dim, cols: s.ff)))
+                gate: gate, up: up, down: down, experts: experts))
         }
         let table = try r.matrix(N.embedding, rows: vocab, cols: dim)
         // Tied models (SmolLM2) have no output.weight: llama.cpp then multiplies by token_embd.
@@ -115,7 +135,8 @@ public final class Llama: Sendable {  // a class: DecoderFamily then holds one r
     }
 
     var matrixTypes: Set<GGMLType> {
-        Set(w.layers.flatMap { [$0.wq.type, $0.wk.type, $0.wv.type, $0.wo.type, $0.gate.type, $0.up.type, $0.down.type] } + [w.output.type])
+        Set(w.layers.flatMap { [$0.wq.type, $0.wk.type, $0.wv.type, $0.wo.type, $0.gate.type, $0.up.type, $0.down.type]
+            + ($0.experts.map { [$0.router.type] } ?? []) } + [w.output.type])
     }
 
     /// Evaluates `tokens` at positions start..<start+n, writing K and V into the cache, and the logits of batch
@@ -149,15 +170,72 @@ public final class Llama: Sendable {  // a class: DecoderFamily then holds one r
             add(b.out, into: b.x, n * s.dim)
 
             for t in 0..<n { rmsNorm(b.x + t * s.dim, weight: layer.ffnNorm, s.dim, eps: normEps, into: b.xb + t * s.dim) }
-            matMul(MatMulOutput(layer.gate, into: b.hb, yStride: s.ff), MatMulOutput(layer.up, into: b.hb2, yStride: s.ff), nil,
-                   b.xb, tokens: n, scratch: b.scratch, pool: pool)
-            swiGLU(b.hb, b.hb2, n * s.ff)
-            matMul(layer.down, b.hb, tokens: n, into: b.out, yStride: s.dim, scratch: b.scratch, pool: pool)
+            if let experts = layer.experts {
+                mixture(experts, n, b, pool: pool)
+            } else {
+                feedForward(layer.gate, layer.up, layer.down, b.xb, n, into: b.out, b, pool: pool)
+            }
             add(b.out, into: b.x, n * s.dim)
         }
         for t in logitRows { rmsNorm(b.x + t * s.dim, weight: w.outputNorm, s.dim, eps: normEps, into: b.xb + t * s.dim) }
         matMul(w.output, b.xb + logitRows.lowerBound * s.dim, tokens: logitRows.count, into: b.logits, yStride: s.vocab,
                scratch: b.scratch, pool: pool)
+    }
+
+    /// out = down · (silu(gate · x) ⊙ (up · x)) for n rows of x.
+    private func feedForward(_ gate: Matrix, _ up: Matrix, _ down: Matrix, _ x: UnsafePointer<Float>, _ n: Int,
+                             into out: UnsafeMutablePointer<Float>, _ b: DecoderBuffers, pool: ThreadPool) {
+        let s = shape
+        matMul(MatMulOutput(gate, into: b.hb, yStride: s.ff), MatMulOutput(up, into: b.hb2, yStride: s.ff), nil,
+               x, tokens: n, scratch: b.scratch, pool: pool)
+        swiGLU(b.hb, b.hb2, n * s.ff)
+        matMul(down, b.hb, tokens: n, into: out, yStride: s.dim, scratch: b.scratch, pool: pool)
+    }
+
+    /// Mixtral's sparse block (transformers' MixtralSparseMoeBlock) on the normed rows b.xb into b.out: each token
+    /// takes the `expertsUsed` experts its router scores highest, weighted by their softmax probabilities scaled
+    /// to sum to 1. Tokens are grouped by expert, so each chosen expert's weights are read once per batch and the
+    /// others not at all.
+    private func mixture(_ e: LlamaWeights.Experts, _ n: Int, _ b: DecoderBuffers, pool: ThreadPool) {
+        let s = shape, m = b.moe, k = s.expertsUsed
+        matMul(e.router, b.xb, tokens: n, into: m.router, yStride: s.experts, scratch: b.scratch, pool: pool)
+        for t in 0..<n {
+            let p = m.router + t * s.experts
+            softmax(p, s.experts)
+            // Top k by probability, the lower index first among equals (torch.topk's order here).
+            var total: Float = 0
+            for j in 0..<k {
+                var best = -1
+                for x in 0..<s.experts where !taken(Int32(x), m.chosen + t * k, j) && (best < 0 || p[x] > p[best]) { best = x }
+                m.chosen[t * k + j] = Int32(best)
+                m.weights[t * k + j] = p[best]
+                total += p[best]
+            }
+            for j in 0..<k { m.weights[t * k + j] /= total }
+        }
+        b.out.update(repeating: 0, count: n * s.dim)
+        for x in 0..<s.experts {
+            var rows = 0
+            for t in 0..<n where taken(Int32(x), m.chosen + t * k, k) {
+                (m.gathered + rows * s.dim).update(from: b.xb + t * s.dim, count: s.dim)
+                rows += 1
+            }
+            guard rows > 0 else { continue }
+            feedForward(e.gate[x], e.up[x], e.down[x], m.gathered, rows, into: m.output, b, pool: pool)
+            var row = 0
+            for t in 0..<n {
+                for j in 0..<k where m.chosen[t * k + j] == Int32(x) {
+                    axpy(m.weights[t * k + j], m.output + row * s.dim, b.out + t * s.dim, s.dim)
+                    row += 1
+                }
+            }
+        }
+    }
+
+    /// Whether `expert` is among the first `count` of `chosen`.
+    private func taken(_ expert: Int32, _ chosen: UnsafePointer<Int32>, _ count: Int) -> Bool {
+        for j in 0..<count where chosen[j] == expert { return true }
+        return false
     }
 
     /// Hugging Face LlamaForCausalLM / MistralForCausalLM / MixtralForCausalLM → GGUF "llama", as llama.cpp's
