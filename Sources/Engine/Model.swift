@@ -10,6 +10,7 @@ import TensorFile
 enum ModelFamily: Sendable {
     case llama(Llama)
     case gpt2(GPT2)
+    case ctrl(CTRL)
     case encoder(Encoder)
 }
 
@@ -30,9 +31,10 @@ public final class Model: Sendable {
         switch architecture {
         case Llama.architecture: family = .llama(try Llama(r))
         case GPT2.architecture: family = .gpt2(try GPT2(r))
+        case CTRL.architecture: family = .ctrl(try CTRL(r))
         case BERT.architecture: family = .encoder(try BERT.load(r))
         case ALBERT.architecture: family = .encoder(try ALBERT.load(r))
-        default: throw .unsupported("architecture '\(architecture)' (this engine runs: llama, gpt2, bert, albert)")
+        default: throw .unsupported("architecture '\(architecture)' (this engine runs: llama, gpt2, ctrl, bert, albert)")
         }
         tokenizer = try Tokenizer(file)
         guard tokenizer.vocabSize <= vocabSize else {
@@ -45,6 +47,7 @@ public final class Model: Sendable {
         switch family {
         case let .llama(m): m.shape
         case let .gpt2(m): m.shape
+        case let .ctrl(m): m.shape
         case .encoder: nil
         }
     }
@@ -64,6 +67,7 @@ public final class Model: Sendable {
         switch family {
         case let .llama(m): m.matrixTypes
         case let .gpt2(m): m.matrixTypes
+        case let .ctrl(m): m.matrixTypes
         case let .encoder(e): e.matrixTypes
         }
     }
@@ -75,6 +79,7 @@ public final class Model: Sendable {
         switch family {
         case let .llama(m): m.forward(tokens, start: start, logitRows: logitRows, st)
         case let .gpt2(m): m.forward(tokens, start: start, logitRows: logitRows, st)
+        case let .ctrl(m): m.forward(tokens, start: start, logitRows: logitRows, st)
         case .encoder: preconditionFailure("Session refuses encoders")
         }
     }

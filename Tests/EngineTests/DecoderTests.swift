@@ -209,10 +209,10 @@ func batchedPromptEqualsTokenByToken(_ fixture: String) throws {
     do { _ = try Model(path: cut) } catch { #expect("\(error)".contains("run past the end of the file"), "\(error)") }
 }
 
-/// Mixtral (4 experts, top 2, head_dim 24 ≠ 64/4) and Mistral (one KV head, a sliding window of 5 shorter than the
-/// prompt) against transformers.
+/// Mixtral (4 experts, top 2, head_dim 24 ≠ 64/4), Mistral (one KV head, a sliding window of 5 shorter than the
+/// prompt) and CTRL (sinusoidal positions, ReLU, a head bias) against transformers.
 @Suite struct MoreDecoderTests {
-    @Test(arguments: ["mixtral-tiny", "mistral-tiny"])
+    @Test(arguments: ["mixtral-tiny", "mistral-tiny", "ctrl-tiny"])
     func logitsAndGreedyMatchTransformers(model name: String) throws {
         let ref = try Reference(name)
         let model = try Model(path: try fixtureGGUF(name, .f32))

@@ -74,7 +74,7 @@ public final class Tokenizer: Sendable {
     public init(_ file: GGUFFile) throws(ModelError) {
         let m: Stored
         do { m = try Stored(file) } catch { throw .file(error) }
-        guard ["gpt2", "bert", "t5", "llama"].contains(m.model) else {  // TEMPORARY: llama (SentencePiece BPE) ids-only
+        guard ["gpt2", "bert", "t5", "llama", "ctrl"].contains(m.model) else {  // TEMPORARY: llama, ctrl ids-only
             throw .tokenizer("\(MetadataKey.tokenizerModel) '\(m.model)' is not supported (byte-level BPE 'gpt2', "
                 + "WordPiece 'bert' and Unigram 't5' are)")
         }
