@@ -18,6 +18,9 @@ public struct DecoderShape: Sendable {
     public var experts = 0, expertsUsed = 0
     /// Sliding-window attention: a position attends to itself and the window − 1 before it (nil: to all).
     public var window: Int?
+    /// Recomputes the whole context at every step (XLNet's bidirectional content stream): no KV cache, one pass
+    /// as wide as the context.
+    public var recomputes = false
 
     public var qDim: Int { heads * headDim }
     public var kvDim: Int { kvHeads * headDim }
@@ -38,6 +41,16 @@ struct DecoderBuffers {
     let logits: UnsafeMutablePointer<Float>   // (logitRows, vocab)
     let scratch: UnsafeMutableRawPointer      // quantized activations of the matrix products
     let moe: ExpertBuffers                    // empty for dense models
+    let xlnet: RelativeBuffers                // empty unless the model recomputes (XLNet)
+}
+
+/// XLNet's relative positions and query stream.
+struct RelativeBuffers {
+    let positions: UnsafeMutablePointer<Float>    // (2·context, dim) sinusoids of the distances
+    let relative: UnsafeMutablePointer<Float>     // (2·context, qDim) their keys
+    let g: UnsafeMutablePointer<Float>            // (dim) the query stream
+    let gq, gAttn: UnsafeMutablePointer<Float>    // (qDim) its query and attention output
+    let queryScratch: UnsafeMutablePointer<Float> // (threads, 2·qDim) a query plus each bias
 }
 
 /// What routing tokens to experts works in (MoE models; every region empty otherwise).
@@ -54,6 +67,7 @@ struct DecoderPlan {
     var arena = ArenaPlan()
     let x, xb, qkv, attn, out, hb, hb2, scores, cos, sin, logits, scratch: Int
     let router, gathered, expertOutput, chosen, weights: Int
+    let positions, relative, g, gq, gAttn, queryScratch: Int
     let keys, values: [Int]     // per layer
     let kvBytes: Int
 
@@ -84,7 +98,14 @@ struct DecoderPlan {
         expertOutput = p.floats("moe", moe ? batch * s.dim : 0)
         chosen = p.reserve("moe", moe ? batch * s.expertsUsed * 4 : 0)
         weights = p.floats("moe", moe ? batch * s.expertsUsed : 0)
-        let rowBytes = s.kvDim * (halfCache ? 2 : 4)
+        let r = s.recomputes
+        positions = p.floats("relative", r ? 2 * context * s.dim : 0)
+        relative = p.floats("relative", r ? 2 * context * s.qDim : 0)
+        g = p.floats("query", r ? s.dim : 0)
+        gq = p.floats("query", r ? s.qDim : 0)
+        gAttn = p.floats("query", r ? s.qDim : 0)
+        queryScratch = p.floats("query", r ? threads * 2 * s.qDim : 0)
+        let rowBytes = s.recomputes ? 0 : s.kvDim * (halfCache ? 2 : 4)
         var k: [Int] = [], v: [Int] = []
         for _ in 0..<s.layers {
             k.append(p.reserve("kv", context * rowBytes))
@@ -109,6 +130,10 @@ struct DecoderState {
     let cache: KVCache
     let pool: ThreadPool
     let context: Int
+    /// Every token of the context, the ones being evaluated included.
+    let history: UnsafeMutablePointer<Int32>
+    /// Whether logits of every evaluated position are kept (else only the last).
+    let allLogits: Bool
 }
 
 /// Causal attention for `n` query rows at positions start..<start+n, every head, split over the pool:

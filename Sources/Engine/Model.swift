@@ -11,6 +11,7 @@ enum ModelFamily: Sendable {
     case llama(Llama)
     case gpt2(GPT2)
     case ctrl(CTRL)
+    case xlnet(XLNet)
     case encoder(Encoder)
 }
 
@@ -32,9 +33,10 @@ public final class Model: Sendable {
         case Llama.architecture: family = .llama(try Llama(r))
         case GPT2.architecture: family = .gpt2(try GPT2(r))
         case CTRL.architecture: family = .ctrl(try CTRL(r))
+        case XLNet.architecture: family = .xlnet(try XLNet(r))
         case BERT.architecture: family = .encoder(try BERT.load(r))
         case ALBERT.architecture: family = .encoder(try ALBERT.load(r))
-        default: throw .unsupported("architecture '\(architecture)' (this engine runs: llama, gpt2, ctrl, bert, albert)")
+        default: throw .unsupported("architecture '\(architecture)' (this engine runs: llama, gpt2, ctrl, xlnet, bert, albert)")
         }
         tokenizer = try Tokenizer(file)
         guard tokenizer.vocabSize <= vocabSize else {
@@ -48,6 +50,7 @@ public final class Model: Sendable {
         case let .llama(m): m.shape
         case let .gpt2(m): m.shape
         case let .ctrl(m): m.shape
+        case let .xlnet(m): m.shape
         case .encoder: nil
         }
     }
@@ -68,6 +71,7 @@ public final class Model: Sendable {
         case let .llama(m): m.matrixTypes
         case let .gpt2(m): m.matrixTypes
         case let .ctrl(m): m.matrixTypes
+        case let .xlnet(m): m.matrixTypes
         case let .encoder(e): e.matrixTypes
         }
     }
@@ -80,6 +84,7 @@ public final class Model: Sendable {
         case let .llama(m): m.forward(tokens, start: start, logitRows: logitRows, st)
         case let .gpt2(m): m.forward(tokens, start: start, logitRows: logitRows, st)
         case let .ctrl(m): m.forward(tokens, start: start, logitRows: logitRows, st)
+        case let .xlnet(m): m.forward(tokens, start: start, logitRows: logitRows, st)
         case .encoder: preconditionFailure("Session refuses encoders")
         }
     }

@@ -16,6 +16,10 @@ public struct PerplexityResult: Sendable {
 /// `progress(chunk, ppl so far)` after each chunk. The session must keep all logits (SessionOptions.allLogits).
 public func perplexity(_ s: Session, tokens: [Int32], progress: (Int, Double) -> Void) throws(ModelError) -> PerplexityResult {
     let n = s.context, first = n / 2
+    guard !s.shape.recomputes else {
+        throw .unsupported("perplexity of \(s.model.architecture): its logits at a position see that position's token "
+            + "(bidirectional content stream), so they score no next-token prediction")
+    }
     try checkPerplexityInput(tokens: tokens.count, context: n)
     let tokenizer = s.model.tokenizer
     let bos = tokenizer.addBOS ? tokenizer.bos : nil

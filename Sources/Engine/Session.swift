@@ -47,7 +47,7 @@ public final class Session {
         }
         guard options.batch >= 1 else { throw .invalidInput("batch \(options.batch) must be at least 1") }
         let threads = options.threads > 0 ? options.threads : max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        let batch = min(options.batch, context)
+        let batch = s.recomputes ? context : min(options.batch, context)
         let p = DecoderPlan(s, batch: batch, logitRows: options.allLogits ? batch : 1, context: context,
                             threads: threads, halfCache: options.halfCache, matrixTypes: model.matrixTypes)
         let limit = options.memoryLimit ?? sysconf(Int32(_SC_PHYS_PAGES)) * sysconf(Int32(_SC_PAGESIZE))
@@ -63,12 +63,15 @@ public final class Session {
                                      logits: f(p.logits), scratch: a + p.scratch,
                                      moe: ExpertBuffers(router: f(p.router), gathered: f(p.gathered), output: f(p.expertOutput),
                                                         chosen: (a + p.chosen).assumingMemoryBound(to: Int32.self),
-                                                        weights: f(p.weights)))
+                                                        weights: f(p.weights)),
+                                     xlnet: RelativeBuffers(positions: f(p.positions), relative: f(p.relative), g: f(p.g),
+                                                            gq: f(p.gq), gAttn: f(p.gAttn), queryScratch: f(p.queryScratch)))
         let cache = KVCache(keys: p.keys.map { CacheRows(a + $0, half: options.halfCache, stride: s.kvDim) },
                             values: p.values.map { CacheRows(a + $0, half: options.halfCache, stride: s.kvDim) },
                             capacity: context)
-        state = DecoderState(buffers: buffers, cache: cache, pool: ThreadPool(threads: threads), context: context)
         held = .allocate(capacity: context)
+        state = DecoderState(buffers: buffers, cache: cache, pool: ThreadPool(threads: threads), context: context,
+                             history: held, allLogits: options.allLogits)
         self.model = model
         shape = s
         self.context = context
@@ -121,6 +124,11 @@ public final class Session {
         let discard = (count - keep) / 2
         guard discard > 0 else { return 0 }
         let s = shape, b = state.buffers, moved = count - keep - discard
+        if s.recomputes {  // no cache: the tokens are all there is
+            (held + keep).update(from: held + keep + discard, count: moved)
+            count -= discard
+            return discard
+        }
         if s.ropeDims > 0, case let .llama(m) = model.family {
             // R(p − d) = R(−d)·R(p): one rotation by −discard brings every moved key to its new position.
             ropeTable(position: -discard, dims: s.ropeDims, base: m.ropeBase, scale: m.ropeScale, cos: b.cos, sin: b.sin)
@@ -177,8 +185,8 @@ public final class Session {
             let n = min(batch, ids.count - done)
             let chunk = UnsafeBufferPointer(rebasing: ids[done..<done + n])
             let rows = allLogits ? 0..<n : n - 1..<n
+            (held + count).update(from: chunk.baseAddress!, count: n)  // before the pass: XLNet reads the whole context
             model.forward(chunk, start: count, logitRows: rows, state)
-            (held + count).update(from: chunk.baseAddress!, count: n)
             count += n
             if let eachRow {
                 let b = state.buffers, dim = shape.dim

@@ -210,9 +210,10 @@ func batchedPromptEqualsTokenByToken(_ fixture: String) throws {
 }
 
 /// Mixtral (4 experts, top 2, head_dim 24 ≠ 64/4), Mistral (one KV head, a sliding window of 5 shorter than the
-/// prompt) and CTRL (sinusoidal positions, ReLU, a head bias) against transformers.
+/// prompt), CTRL (sinusoidal positions, ReLU, a head bias) and XLNet (relative positions; logits are the content
+/// stream's, greedy tokens come from the query stream as transformers' generate runs it) against transformers.
 @Suite struct MoreDecoderTests {
-    @Test(arguments: ["mixtral-tiny", "mistral-tiny", "ctrl-tiny"])
+    @Test(arguments: ["mixtral-tiny", "mistral-tiny", "ctrl-tiny", "xlnet-tiny"])
     func logitsAndGreedyMatchTransformers(model name: String) throws {
         let ref = try Reference(name)
         let model = try Model(path: try fixtureGGUF(name, .f32))

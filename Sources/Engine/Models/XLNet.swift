@@ -1,9 +1,19 @@
-// XLNet (relative-position Transformer-XL blocks, post-LayerNorm): weight names and Hugging Face conversion.
-// Follows transformers' modeling_xlnet.py. llama.cpp has no XLNet, so the names and keys of "xlnet" are
-// Swiftlet's, in llama.cpp's vocabulary (formats/TENSORS.md). The forward pass comes with issue 4.
+// XLNet (relative-position Transformer-XL blocks, post-LayerNorm, two-stream attention): weights, forward pass
+// and Hugging Face conversion. Follows transformers' modeling_xlnet.py. llama.cpp has no XLNet, so the names and
+// keys of "xlnet" are Swiftlet's, in llama.cpp's vocabulary (formats/TENSORS.md).
+//
+// Generation as transformers runs it (XLNetLMHeadModel.prepare_inputs_for_generation without mems): the prompt
+// plus one placeholder, a perm_mask that hides the placeholder from every query, and a target_mapping that reads
+// the query stream there. Every content row then attends to the whole prompt (not the placeholder), so the
+// content stream is the prompt's bidirectional pass, recomputed at every step; the query stream starts from
+// mask_emb at the placeholder's position and attends to the content stream's keys and values.
 
+import Kernels
 import Quant
 import TensorFile
+#if canImport(Glibc)
+import Glibc
+#endif
 
 public enum XLNetWeights {
     public enum Name {  // the only place these strings are spelled
@@ -26,8 +36,165 @@ public enum XLNetWeights {
     }
 }
 
-public enum XLNet {
+struct XLNetLayer: @unchecked Sendable {  // views into the immutable mapping
+    let q, k, v, r: Matrix                       // (qDim, dim)
+    let o: Matrix                                // (dim, qDim)
+    let contentBias, positionBias: UnsafePointer<Float>  // r_w_bias, r_r_bias (qDim)
+    let attnNormW, attnNormB: UnsafePointer<Float>
+    let up: Matrix, upBias: UnsafePointer<Float>        // (ff, dim)
+    let down: Matrix, downBias: UnsafePointer<Float>    // (dim, ff)
+    let outputNormW, outputNormB: UnsafePointer<Float>
+}
+
+public final class XLNet: @unchecked Sendable {  // weights are views into the immutable mapping
     static let architecture = "xlnet"
+    let shape: DecoderShape
+    let eps: Float
+    let embedding: Matrix                        // (vocab, dim); also the head's matrix
+    let maskEmbedding: UnsafePointer<Float>      // (dim) the query stream's input
+    let outputBias: UnsafePointer<Float>         // (vocab)
+    let layers: [XLNetLayer]
+
+    init(_ r: WeightReader) throws(ModelError) {
+        typealias K = MetadataKey
+        typealias N = XLNetWeights.Name
+        let a = Self.architecture
+        let dim = try r.count(K.embeddingLength(a)), heads = try r.count(K.headCount(a))
+        let headDim = try r.count(K.keyLength(a), default: dim / heads), ff = try r.count(K.feedForwardLength(a))
+        guard dim % 2 == 0 else { throw .config(key: K.embeddingLength(a), reason: "\(dim) is odd; the sinusoids come in halves") }
+        guard !(try r.bool(K.causalAttention(a), default: false)) else {
+            throw .unsupported("XLNet with attn_type 'uni'")
+        }
+        let clamp = r.file.contains(K.clampLength(a)) ? ((try? r.file.int(K.clampLength(a))) ?? -1) : -1
+        guard clamp <= 0 else { throw .unsupported("XLNet clamp_len \(clamp)") }
+        guard !(try r.bool(K.sameLength(a), default: false)) else { throw .unsupported("XLNet same_length") }
+        let table = r.file.info(N.embedding).map { $0.shape } ?? []
+        guard table.count == 2 else { throw .missingTensor(N.embedding) }
+        let vocab = table[1], qDim = heads * headDim
+        var shape = DecoderShape(dim: dim, layers: try r.count(K.blockCount(a)), heads: heads, kvHeads: heads,
+                                 headDim: headDim, ff: ff, vocab: vocab, trainContext: 512, ropeDims: 0, learnedPositions: false)
+        shape.recomputes = true
+        self.shape = shape
+        eps = try r.float(K.layerNormEpsilon(a), default: 1e-12)
+        var layers: [XLNetLayer] = []
+        for l in 0..<shape.layers {
+            layers.append(XLNetLayer(
+                q: try r.matrix(N.attnQ(l), rows: qDim, cols: dim), k: try r.matrix(N.attnK(l), rows: qDim, cols: dim),
+                v: try r.matrix(N.attnV(l), rows: qDim, cols: dim), r: try r.matrix(N.attnR(l), rows: qDim, cols: dim),
+                o: try r.matrix(N.attnOutput(l), rows: dim, cols: qDim),
+                contentBias: try r.vector(N.contentBias(l), qDim), positionBias: try r.vector(N.positionBias(l), qDim),
+                attnNormW: try r.vector(N.attnOutputNorm(l, "weight"), dim), attnNormB: try r.vector(N.attnOutputNorm(l, "bias"), dim),
+                up: try r.matrix(N.ffnUp(l, "weight"), rows: ff, cols: dim), upBias: try r.vector(N.ffnUp(l, "bias"), ff),
+                down: try r.matrix(N.ffnDown(l, "weight"), rows: dim, cols: ff), downBias: try r.vector(N.ffnDown(l, "bias"), dim),
+                outputNormW: try r.vector(N.layerOutputNorm(l, "weight"), dim),
+                outputNormB: try r.vector(N.layerOutputNorm(l, "bias"), dim)))
+        }
+        self.layers = layers
+        embedding = try r.matrix(N.embedding, rows: vocab, cols: dim)
+        maskEmbedding = try r.vector(N.maskEmbedding, dim)
+        outputBias = try r.vector(N.outputBias, vocab)
+    }
+
+    var matrixTypes: Set<GGMLType> {
+        Set(layers.flatMap { [$0.q.type, $0.k.type, $0.v.type, $0.r.type, $0.o.type, $0.up.type, $0.down.type] } + [embedding.type])
+    }
+
+    /// Recomputes the whole context (history[0..<start] then `tokens`). With logit rows of every position
+    /// (allLogits): each position's content-stream logits, what XLNetLMHeadModel(ids).logits gives. Otherwise the
+    /// query stream's logits at the position after the last token: the next token as generation predicts it.
+    func forward(_ tokens: UnsafeBufferPointer<Int32>, start: Int, logitRows: Range<Int>, _ st: DecoderState) {
+        let s = shape, b = st.buffers, x = b.xlnet, pool = st.pool, dim = s.dim, qDim = s.qDim
+        let total = start + tokens.count
+        embed(UnsafeBufferPointer(start: st.history, count: total), embedding, into: b.x)
+        let query = logitRows.count == 1 && logitRows.lowerBound == tokens.count - 1 && !st.allLogits
+        if query { x.g.update(from: maskEmbedding, count: dim) }
+        // Relative positions: row p holds distance total − p, for p in 0..<2·total (distances total ... −total+1),
+        // sin of d·f_k then cos of d·f_k, f_k = 10000^(−2k/dim), in float32 as torch computes them.
+        let rows = 2 * total, half = dim / 2
+        for p in 0..<rows {
+            let d = Float(total - p)
+            for k in 0..<half {
+                let angle = d * (1 / powf(10000, Float(2 * k) / Float(dim)))
+                x.positions[p * dim + k] = sinf(angle)
+                x.positions[p * dim + half + k] = cosf(angle)
+            }
+        }
+        let qkv = 3 * qDim
+        for layer in layers {
+            matMul(layer.r, x.positions, tokens: rows, into: x.relative, yStride: qDim, scratch: b.scratch, pool: pool)
+            matMul(MatMulOutput(layer.q, into: b.qkv, yStride: qkv), MatMulOutput(layer.k, into: b.qkv + qDim, yStride: qkv),
+                   MatMulOutput(layer.v, into: b.qkv + 2 * qDim, yStride: qkv), b.x, tokens: total,
+                   scratch: b.scratch, pool: pool)
+            if query {  // the query stream reads this layer's content keys and values, so it goes first
+                matMul(layer.q, x.g, tokens: 1, into: x.gq, yStride: qDim, scratch: b.scratch, pool: pool)
+                relativeAttention(layer, x.gq, position: total, keys: total, into: x.gAttn, st)
+                postAttention(layer, x.gAttn, residual: x.g, rows: 1, st)
+            }
+            let job = XLNetAttentionJob(model: self, layer: layer, total: total, st: st)
+            withUnsafePointer(to: job) { pool.run(context: $0) { c, t, n in c.load(as: XLNetAttentionJob.self).run(t, n) } }
+            postAttention(layer, b.attn, residual: b.x, rows: total, st)
+            feedForward(layer, b.x, rows: total, st)
+            if query { feedForward(layer, x.g, rows: 1, st) }
+        }
+        if query {
+            matMul(embedding, x.g, tokens: 1, into: b.logits, yStride: s.vocab, scratch: b.scratch, pool: pool)
+        } else {
+            matMul(embedding, b.x + (start + logitRows.lowerBound) * dim, tokens: logitRows.count, into: b.logits,
+                   yStride: s.vocab, scratch: b.scratch, pool: pool)
+        }
+        addBias(outputBias, to: b.logits, rows: logitRows.count, cols: s.vocab, stride: s.vocab)
+    }
+
+    /// One row's attention, every head: query q at `position` over content keys 0..<keys, scored as
+    /// (q + r_w)·k_j + (q + r_r)·r_{position − j}, scaled by 1/√head_dim.
+    fileprivate func relativeAttention(_ layer: XLNetLayer, _ q: UnsafePointer<Float>, position: Int, keys: Int,
+                                       into out: UnsafeMutablePointer<Float>, _ st: DecoderState, thread: Int = 0,
+                                       heads: Range<Int>? = nil) {
+        let s = shape, b = st.buffers, x = b.xlnet, hd = s.headDim, qkv = 3 * s.qDim
+        let scores = b.scores + thread * st.context, total = keys
+        let scale = 1 / Float(hd).squareRoot()
+        let qc = x.queryScratch + thread * 2 * s.qDim, qp = qc + s.qDim
+        for i in 0..<s.qDim {
+            qc[i] = q[i] + layer.contentBias[i]
+            qp[i] = q[i] + layer.positionBias[i]
+        }
+        for h in heads ?? 0..<s.heads {
+            let o = h * hd
+            for j in 0..<keys {
+                let relative = x.relative + (total - (position - j)) * s.qDim + o  // row total − distance
+                scores[j] = (dot(qc + o, b.qkv + j * qkv + s.qDim + o, hd) + dot(qp + o, relative, hd)) * scale
+            }
+            softmax(scores, keys)
+            let dst = out + o
+            dst.update(repeating: 0, count: hd)
+            for j in 0..<keys { axpy(scores[j], b.qkv + j * qkv + 2 * s.qDim + o, dst, hd) }
+        }
+    }
+
+    /// y = LayerNorm(y + attn·Oᵀ) for `rows` rows (no bias, as XLNet's post_attention).
+    private func postAttention(_ layer: XLNetLayer, _ attn: UnsafePointer<Float>, residual y: UnsafeMutablePointer<Float>,
+                               rows: Int, _ st: DecoderState) {
+        let b = st.buffers, dim = shape.dim
+        matMul(layer.o, attn, tokens: rows, into: b.out, yStride: dim, scratch: b.scratch, pool: st.pool)
+        for t in 0..<rows {
+            add(y + t * dim, into: b.out + t * dim, dim)
+            layerNorm(b.out + t * dim, weight: layer.attnNormW, bias: layer.attnNormB, dim, eps: eps, into: y + t * dim)
+        }
+    }
+
+    /// y = LayerNorm(y + W2·gelu(W1·y + b1) + b2) for `rows` rows.
+    private func feedForward(_ layer: XLNetLayer, _ y: UnsafeMutablePointer<Float>, rows: Int, _ st: DecoderState) {
+        let s = shape, b = st.buffers, dim = s.dim
+        matMul(layer.up, y, tokens: rows, into: b.hb, yStride: s.ff, scratch: b.scratch, pool: st.pool)
+        addBias(layer.upBias, to: b.hb, rows: rows, cols: s.ff, stride: s.ff)
+        geluErf(b.hb, rows * s.ff)
+        matMul(layer.down, b.hb, tokens: rows, into: b.out, yStride: dim, scratch: b.scratch, pool: st.pool)
+        for t in 0..<rows {
+            add(layer.downBias, into: b.out + t * dim, dim)
+            add(y + t * dim, into: b.out + t * dim, dim)
+            layerNorm(b.out + t * dim, weight: layer.outputNormW, bias: layer.outputNormB, dim, eps: eps, into: y + t * dim)
+        }
+    }
 
     /// Hugging Face XLNetLMHeadModel → GGUF "xlnet". The head's matrix is tied to token_embd and not written.
     @Sendable static func conversion(_ c: HFConfig, _ names: Set<String>) throws(ModelError) -> HFConversion {
@@ -94,5 +261,24 @@ public enum XLNet {
         }
         t.append(TensorSource(N.outputBias, from: "lm_loss.bias", shape: [vocab]))
         return HFConversion(architecture: a, metadata: metadata, tensors: t) { $0 == "lm_loss.weight" }
+    }
+}
+
+/// The content stream's attention, every (row, head) split over the pool: row i attends to every row.
+private struct XLNetAttentionJob {
+    unowned(unsafe) let model: XLNet
+    let layer: XLNetLayer
+    let total: Int
+    let st: DecoderState
+
+    func run(_ thread: Int, _ threads: Int) {
+        let s = model.shape, b = st.buffers
+        var item = thread
+        while item < total * s.heads {
+            let i = item / s.heads, h = item % s.heads
+            model.relativeAttention(layer, b.qkv + i * 3 * s.qDim, position: i, keys: total, into: b.attn + i * s.qDim, st,
+                                    thread: thread, heads: h..<h + 1)
+            item += threads
+        }
     }
 }
