@@ -31,7 +31,20 @@ public enum TokenizerConversion {
         case "Unigram": vocabulary = try unigram(f, vocabSize: vocabSize)
         default: throw .unsupported("tokenizer kind '\(kind)' in \(path) (known: BPE, WordPiece, Unigram)")
         }
-        return vocabulary + (try SpecialVocab(directory: directory, config: config, count: vocabSize)).metadata
+        return vocabulary + (try strippedTokens(f)) + (try SpecialVocab(directory: directory, config: config, count: vocabSize)).metadata
+    }
+
+    /// Added tokens that take the whitespace before (lstrip) or after (rstrip) them, as RoBERTa's <mask> does:
+    /// Swiftlet's keys, since llama.cpp's have no place for it.
+    static func strippedTokens(_ f: Files) throws(ModelError) -> [(key: String, value: GGUFValue)] {
+        var left: [Int32] = [], right: [Int32] = []
+        for entry in f.tokenizer["added_tokens"]?.array ?? [] {
+            guard let i = entry["id"]?.int else { continue }  // addedTokens reports it
+            if entry["lstrip"]?.bool == true { left.append(Int32(i)) }
+            if entry["rstrip"]?.bool == true { right.append(Int32(i)) }
+        }
+        return (left.isEmpty ? [] : [(MetadataKey.leftStrippedTokenIDs, .array(.int32(left.sorted())))])
+            + (right.isEmpty ? [] : [(MetadataKey.rightStrippedTokenIDs, .array(.int32(right.sorted())))])
     }
 
     static func readJSON(_ path: String) throws(ModelError) -> JSONValue? {

@@ -97,6 +97,8 @@ public enum MetadataKey {
     public static let normalizerUnicodeForm = "tokenizer.swiftlet.normalizer.unicode_form"
     public static let normalizerReplacements = "tokenizer.swiftlet.normalizer.replacements"
     public static let wordPieceMaxInputChars = "tokenizer.swiftlet.wordpiece.max_input_chars_per_word"
+    public static let leftStrippedTokenIDs = "tokenizer.swiftlet.lstrip_token_ids"
+    public static let rightStrippedTokenIDs = "tokenizer.swiftlet.rstrip_token_ids"
     // Swiftlet's own (formats/TENSORS-seq2seq.md): Marian's source SentencePiece model, which splits source text
     // into the pieces that tokenizer.ggml.tokens (vocab.json) gives ids.
     public static let sourceTokens = "tokenizer.swiftlet.source.tokens"

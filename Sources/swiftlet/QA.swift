@@ -1,8 +1,8 @@
-// `swiftlet qa`: extractive question answering as transformers' question-answering pipeline scores it: softmax
-// of the start and end logits over the context tokens (and the first token, then zeroed), the best span with
-// start ≤ end and at most --max-answer-len tokens by start·end probability; offsets are characters (Unicode
-// scalars) of the context. A context longer than one window is read in windows overlapping by --doc-stride
-// tokens, and the best span of any window wins.
+// `swiftlet qa`: extractive question answering as transformers' question-answering pipeline (4.x) scores it:
+// softmax of the start and end logits over the context tokens (and the first token, then zeroed), the 12 best
+// spans with start ≤ end and at most --max-answer-len tokens by start·end probability, each widened to whole
+// words, the scores of spans giving the same text added; offsets are characters (Unicode scalars) of the
+// context. A context longer than one window is read in windows overlapping by --doc-stride tokens.
 
 import Engine
 import TensorFile
@@ -35,23 +35,34 @@ enum QA {
         guard room > 0 else {
             throw CLIError("the question's \(questionTokens) tokens leave no room for the context in \(limit) tokens")
         }
-        var best: (score: Float, start: Int32, end: Int32)?
+        // As the pipeline: each window's 12 best token spans, widened to whole words; spans that give the same
+        // text add their scores, across windows too.
+        let words = wordRanges(full, tokenizer)
+        var answers: [(text: String, score: Float, start: Int32, end: Int32)] = []
         var first = 0
         while true {
             let window = Array(contextTokens[first..<min(contextTokens.count, first + room)])
             let e = windowEncoding(full, window: window)
             try session.run([EncoderInput(ids: e.ids, typeIds: e.typeIds)])
-            let logits = try session.tokenLogits(0, .span)
-            if let span = bestSpan(logits, e, maxLength: maxLength), span.score > (best?.score ?? -1) { best = span }
+            for span in bestSpans(try session.tokenLogits(0, .span), e, maxLength: maxLength, count: 12) {
+                var start = span.start, end = span.end
+                if let w = words.first(where: { $0.contains(start) }) { start = w.lowerBound }
+                if let w = words.first(where: { $0.contains(end - 1) }) { end = w.upperBound }
+                let text = EncoderCommon.substring(context, start, end)
+                if let i = answers.firstIndex(where: { $0.text == text }) {
+                    answers[i].score += span.score
+                } else {
+                    answers.append((text, span.score, start, end))
+                }
+            }
             if first + room >= contextTokens.count { break }
             first += max(1, room - stride)
         }
-        guard var best else { throw CLIError("no answer span found in the context") }
-        // align_to_words: the answer grows to whole words of the context.
-        let words = wordRanges(full, tokenizer)
-        if let w = words.first(where: { $0.contains(best.start) }) { best.start = w.lowerBound }
-        if let w = words.first(where: { $0.contains(best.end - 1) }) { best.end = w.upperBound }
-        let answer = EncoderCommon.substring(context, best.start, best.end)
+        // The highest score; the first found among equals (Python's stable sort).
+        guard let best = answers.indices.min(by: { answers[$0].score > answers[$1].score }).map({ answers[$0] }) else {
+            throw CLIError("no answer span found in the context")
+        }
+        let answer = best.text
         if f.has("--json") {
             writeOut("{\"answer\":\(jsonQuoted(answer)),\"start\":\(best.start),\"end\":\(best.end),\"score\":\(jsonNumber(best.score))}\n")
         } else {
@@ -87,8 +98,10 @@ enum QA {
         return e
     }
 
-    /// The pipeline's decode_spans over one window.
-    static func bestSpan(_ logits: [Float], _ e: Tokenizer.Encoding, maxLength: Int) -> (score: Float, start: Int32, end: Int32)? {
+    /// The pipeline's select_starts_ends and decode_spans over one window: the `count` best (start, end) token
+    /// spans by start·end probability, as character offsets of the context.
+    static func bestSpans(_ logits: [Float], _ e: Tokenizer.Encoding, maxLength: Int, count: Int)
+        -> [(score: Float, start: Int32, end: Int32)] {
         let n = e.ids.count
         // Context tokens and the first token take part in the softmax; the rest are pushed to −10000.
         func probabilities(_ column: Int) -> [Float] {
@@ -97,13 +110,12 @@ enum QA {
         var start = probabilities(0), end = probabilities(1)
         start[0] = 0
         end[0] = 0
-        var best: (score: Float, start: Int32, end: Int32)?
+        var spans: [(score: Float, i: Int, j: Int)] = []
         for i in 0..<n where e.sequence[i] == 1 {
-            for j in i..<min(n, i + maxLength) where e.sequence[j] == 1 {
-                let score = start[i] * end[j]
-                if score > (best?.score ?? -1) { best = (score, e.spans[i].start, e.spans[j].end) }
-            }
+            for j in i..<min(n, i + maxLength) where e.sequence[j] == 1 { spans.append((start[i] * end[j], i, j)) }
         }
-        return best
+        // Best first; equal scores in row-major order, as argsort of the flattened candidates.
+        spans.sort { $0.score != $1.score ? $0.score > $1.score : ($0.i, $0.j) < ($1.i, $1.j) }
+        return spans.prefix(count).map { ($0.score, e.spans[$0.i].start, e.spans[$0.j].end) }
     }
 }

@@ -20,6 +20,7 @@ public final class Tokenizer: Sendable {
     /// What cuts text without special tokens into ids.
     enum Algorithm: Sendable {
         case bytePairs(ByteLevelBPE)
+        case wordPiece(WordPiece)
     }
     let algorithm: Algorithm
     /// The byte-level BPE parts, for a BPE tokenizer.
@@ -36,8 +37,8 @@ public final class Tokenizer: Sendable {
     let pieceStarts: [Int]
     /// Control, user-defined and unknown tokens, matched whole in text: longest first, then by id.
     let specials: [Int32]
-    /// Special tokens that take the whitespace before them (RoBERTa's <mask>, lstrip in tokenizers).
-    let leftStripped: Set<Int32>
+    /// Special tokens that take the whitespace before or after them (lstrip, rstrip in tokenizers: RoBERTa's <mask>).
+    let leftStripped: Set<Int32>, rightStripped: Set<Int32>
     let endOfGeneration: Set<Int32>
 
     /// The tokenizer metadata as stored: types checked, meaning not yet.
@@ -48,6 +49,7 @@ public final class Tokenizer: Sendable {
         let types: [Int]?
         let bos, eos, eot, eom, sep, mask, pad: Int?
         let addBOS, addEOS, addSEP: Bool?
+        let leftStripped, rightStripped: [Int]
 
         init(_ f: GGUFFile) throws(TensorFileError) {
             func optional<T>(_ key: String, _ read: (String) throws(TensorFileError) -> T) throws(TensorFileError) -> T? {
@@ -68,6 +70,8 @@ public final class Tokenizer: Sendable {
             addBOS = try optional(MetadataKey.addBOS, f.bool)
             addEOS = try optional(MetadataKey.addEOS, f.bool)
             addSEP = try optional(MetadataKey.addSEP, f.bool)
+            leftStripped = try optional(MetadataKey.leftStrippedTokenIDs, f.intArray) ?? []
+            rightStripped = try optional(MetadataKey.rightStrippedTokenIDs, f.intArray) ?? []
         }
     }
 
@@ -75,8 +79,8 @@ public final class Tokenizer: Sendable {
         let m: Stored
         do { m = try Stored(file) } catch { throw .file(error) }
         guard ["gpt2", "bert", "t5", "llama", "ctrl"].contains(m.model) else {  // TEMPORARY: llama, ctrl ids-only
-            throw .tokenizer("\(MetadataKey.tokenizerModel) '\(m.model)' is not supported (byte-level BPE 'gpt2', "
-                + "WordPiece 'bert' and Unigram 't5' are)")
+            throw .tokenizer("\(MetadataKey.tokenizerModel) '\(m.model)' is not supported (byte-level BPE 'gpt2', WordPiece "
+                + "'bert', Unigram 't5', SentencePiece BPE 'llama' and CTRL's 'ctrl' are)")
         }
         guard let tokens = m.tokens, !tokens.isEmpty, tokens.count < Int(Int32.max) else {
             throw .config(key: MetadataKey.tokens, reason: m.tokens == nil ? "missing" : "\(m.tokens!.count) tokens")
@@ -138,7 +142,8 @@ public final class Tokenizer: Sendable {
             algorithm = .bytePairs(ByteLevelBPE(pre: pre, bpe: BPE(merges: merges, ids: ids),
                                                 cleanSpaces: preName != "smollm" && preName != "trillion",
                                                 ignoreMerges: pre == .llama3))
-        default:  // TEMPORARY until WordPiece and Unigram land: ids-only
+        case "bert": algorithm = .wordPiece(try WordPiece(file, tokens: tokens, types: kinds))
+        default:  // TEMPORARY until Unigram, SentencePiece BPE and CTRL's BPE land: ids-only
             algorithm = .bytePairs(ByteLevelBPE(pre: .gpt2, bpe: BPE(merges: [], ids: ids), cleanSpaces: false, ignoreMerges: false))
         }
         // llama.cpp's default for Llama 3's pre-tokenizer names
@@ -147,8 +152,13 @@ public final class Tokenizer: Sendable {
         addSEP = m.addSEP ?? false
         if addBOS, bos == nil { throw .config(key: MetadataKey.addBOS, reason: "true, but \(MetadataKey.bosTokenID) is missing") }
         if addEOS, eos == nil { throw .config(key: MetadataKey.addEOS, reason: "true, but \(MetadataKey.eosTokenID) is missing") }
-        // tokenizers' RoBERTa <mask> is lstrip; WordPiece and Unigram drop the space anyway.
-        leftStripped = m.model == "gpt2" ? Set([mask].compactMap { $0 }) : []
+        func idSet(_ key: String, _ list: [Int]) throws(ModelError) -> Set<Int32> {
+            var out = Set<Int32>()
+            for i in list { if let t = try id(key, i) { out.insert(t) } }
+            return out
+        }
+        leftStripped = try idSet(MetadataKey.leftStrippedTokenIDs, m.leftStripped)
+        rightStripped = try idSet(MetadataKey.rightStrippedTokenIDs, m.rightStripped)
 
         var pieces: [UInt8] = [], pieceStarts = [0]
         for (t, kind) in zip(tokens, kinds) {
@@ -178,9 +188,12 @@ public final class Tokenizer: Sendable {
         self.pieceStarts = pieceStarts
     }
 
-    /// The vocabulary string of `id` as stored (byte-level spelling, e.g. "Ġworld"); "" for an id outside the vocabulary.
+    /// The vocabulary string of `id`: byte-level BPE's as stored ("Ġworld"), WordPiece's as Hugging Face spells it
+    /// ("world", "##ing"); "" for an id outside the vocabulary.
     public func token(_ id: Int32) -> String {
-        id >= 0 && Int(id) < tokens.count ? tokens[Int(id)] : ""
+        guard id >= 0, Int(id) < tokens.count else { return "" }
+        if case let .wordPiece(w) = algorithm { return w.token(id) }
+        return tokens[Int(id)]
     }
 
     /// Whether token `id` starts a word (as the pre-tokenizer cut the text): WordPiece's and Unigram's word-start
@@ -192,6 +205,7 @@ public final class Tokenizer: Sendable {
         case .normal, .byte:
             switch algorithm {
             case .bytePairs: return withPiece(id) { $0.first == UInt8(ascii: " ") }
+            case .wordPiece: return tokens[Int(id)].hasPrefix("\u{2581}")
             }
         default: return true
         }
@@ -255,6 +269,7 @@ public final class Tokenizer: Sendable {
                 case let .text(r):
                     let piece = UnsafeBufferPointer(rebasing: bytes[r])
                     switch algorithm {
+                    case let .wordPiece(w): shifted(w.encode, piece, by: scalarAt[r.lowerBound], into: &out)
                     case let .bytePairs(b):
                         // Offsets from the tokens' byte lengths, leading spaces trimmed (RoBERTa's trim_offsets).
                         ids.removeAll(keepingCapacity: true)
@@ -373,12 +388,20 @@ public final class Tokenizer: Sendable {
                 }
             }
         }
-        // A left-stripped token takes the whitespace before it.
-        for i in fragments.indices.dropFirst() {
-            guard case let .token(id, _) = fragments[i], leftStripped.contains(id), case let .text(r) = fragments[i - 1] else { continue }
-            var end = r.upperBound
-            while end > r.lowerBound, [0x20, 0x09, 0x0A, 0x0D].contains(text[end - 1]) { end -= 1 }
-            fragments[i - 1] = .text(r.lowerBound..<end)
+        // A left-stripped token takes the whitespace before it, a right-stripped one the whitespace after it.
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
+        for i in fragments.indices {
+            guard case let .token(id, _) = fragments[i] else { continue }
+            if i > 0, leftStripped.contains(id), case let .text(r) = fragments[i - 1] {
+                var end = r.upperBound
+                while end > r.lowerBound, isSpace(text[end - 1]) { end -= 1 }
+                fragments[i - 1] = .text(r.lowerBound..<end)
+            }
+            if i + 1 < fragments.count, rightStripped.contains(id), case let .text(r) = fragments[i + 1] {
+                var start = r.lowerBound
+                while start < r.upperBound, isSpace(text[start]) { start += 1 }
+                fragments[i + 1] = .text(start..<r.upperBound)
+            }
         }
         return fragments.filter { !isEmptyText($0) }
     }
@@ -424,6 +447,7 @@ public final class Tokenizer: Sendable {
             for id in ids { withPiece(id) { bytes += $0 } }
             if b.cleanSpaces { bytes = Self.cleanUpSpaces(bytes) }
             return String(decoding: bytes, as: UTF8.self)
+        case let .wordPiece(w): return w.decode(ids, skipSpecial: true)
         }
     }
 
