@@ -14,6 +14,8 @@ public final class Tokenizer: Sendable {
     public let addBOS: Bool, addEOS: Bool
     /// RoBERTa's pairs: `eos` twice between the two texts (llama.cpp's add_sep_token).
     public let addSEP: Bool
+    /// Tokens `encode(_, addSpecial: true)` puts after the text: XLNet's <sep> <cls>.
+    public let appended: [Int32]
     /// The longest piece `TextStream` can be handed for one token, in bytes.
     public let maxPieceBytes: Int
 
@@ -49,7 +51,7 @@ public final class Tokenizer: Sendable {
         let types: [Int]?
         let bos, eos, eot, eom, sep, mask, pad: Int?
         let addBOS, addEOS, addSEP: Bool?
-        let leftStripped, rightStripped: [Int]
+        let leftStripped, rightStripped, appended: [Int]
 
         init(_ f: GGUFFile) throws(TensorFileError) {
             func optional<T>(_ key: String, _ read: (String) throws(TensorFileError) -> T) throws(TensorFileError) -> T? {
@@ -72,6 +74,7 @@ public final class Tokenizer: Sendable {
             addSEP = try optional(MetadataKey.addSEP, f.bool)
             leftStripped = try optional(MetadataKey.leftStrippedTokenIDs, f.intArray) ?? []
             rightStripped = try optional(MetadataKey.rightStrippedTokenIDs, f.intArray) ?? []
+            appended = try optional(MetadataKey.appendTokenIDs, f.intArray) ?? []
         }
     }
 
@@ -157,6 +160,9 @@ public final class Tokenizer: Sendable {
             for i in list { if let t = try id(key, i) { out.insert(t) } }
             return out
         }
+        var appended: [Int32] = []
+        for i in m.appended { if let t = try id(MetadataKey.appendTokenIDs, i) { appended.append(t) } }
+        self.appended = appended
         leftStripped = try idSet(MetadataKey.leftStrippedTokenIDs, m.leftStripped)
         rightStripped = try idSet(MetadataKey.rightStrippedTokenIDs, m.rightStripped)
 
@@ -220,7 +226,7 @@ public final class Tokenizer: Sendable {
 
     // MARK: Encoding
 
-    /// Token ids of `text`. `addSpecial`: BOS/EOS as `addBOS`/`addEOS` say. `parseSpecial`: control tokens
+    /// Token ids of `text`. `addSpecial`: BOS/EOS as `addBOS`/`addEOS` say, then `appended`. `parseSpecial`: control tokens
     /// written in the text (`<|im_start|>`) become their ids; user-defined tokens are matched either way.
     public func encode(_ text: String, addSpecial: Bool, parseSpecial: Bool = true) -> [Int32] {
         var out: [Int32] = []
@@ -243,6 +249,7 @@ public final class Tokenizer: Sendable {
             out += spans(text, parseSpecial: parseSpecial).map(\.id)
         }
         if addSpecial, addEOS, let eos { out.append(eos) }
+        if addSpecial { out += appended }
         return out
     }
 
