@@ -52,13 +52,17 @@ enum Activation: Sendable {
     }
 }
 
-/// y = x·Wᵀ + b.
+/// y = x·Wᵀ + b. Quantized encoder weights take 16-bit activations (Matrix.wideActivations): sentence vectors
+/// then stay within rounding of their weights' quantization even for inputs as degenerate as an empty text,
+/// where ggml's 8-bit activations lose a part in a thousand.
 struct Linear {
     let w: Matrix
     let b: UnsafePointer<Float>
 
     init(_ r: WeightReader, _ name: (String) -> String, rows: Int, cols: Int) throws(ModelError) {
-        w = try r.matrix(name("weight"), rows: rows, cols: cols)
+        var w = try r.matrix(name("weight"), rows: rows, cols: cols)
+        w.wideActivations = true
+        self.w = w
         b = try r.vector(name("bias"), rows)
     }
 
@@ -138,10 +142,10 @@ struct EncoderHeads: @unchecked Sendable {
         }
         if r.has(N.mlmDense("weight")) {
             let e = s.embeddingWidth
-            maskedLM = MaskedLM(
-                dense: try Linear(r, N.mlmDense, rows: e, cols: s.dim), norm: try Norm(r, N.mlmNorm, e),
-                decoder: r.has(N.output("weight")) ? try r.matrix(N.output("weight"), rows: s.vocab, cols: e) : embedding,
-                bias: try r.vector(N.output("bias"), s.vocab))
+            var decoder = r.has(N.output("weight")) ? try r.matrix(N.output("weight"), rows: s.vocab, cols: e) : embedding
+            decoder.wideActivations = true
+            maskedLM = MaskedLM(dense: try Linear(r, N.mlmDense, rows: e, cols: s.dim), norm: try Norm(r, N.mlmNorm, e),
+                                decoder: decoder, bias: try r.vector(N.output("bias"), s.vocab))
         } else {
             maskedLM = nil
         }

@@ -15,6 +15,11 @@ public struct Matrix: @unchecked Sendable {
     public let type: GGMLType
     public let rows: Int, cols: Int
     public let rowBytes: Int
+    /// Quantized weights only: activations are quantized to 16 bits per 32-element block (scale kept in float)
+    /// instead of ggml's 8 (scale rounded to f16). The same integer kernels, at no extra cost, but the
+    /// activations' rounding all but disappears; decoders keep ggml's rounding, so their results compare
+    /// with llama.cpp's.
+    public var wideActivations = false
 
     public init(_ data: UnsafeRawPointer, type: GGMLType, rows: Int, cols: Int) {
         precondition(type.isComputable && cols % type.blockSize == 0)
@@ -80,8 +85,9 @@ public func matMul(_ a: MatMulOutput, _ b: MatMulOutput, _ c: MatMulOutput?, _ x
                    tokens: Int, scratch: UnsafeMutableRawPointer, pool: ThreadPool) {
     let type = a.w.type, cols = a.w.cols
     let quantized = type == .q8_0 || type == .q4_0 || type == .q4_1  // no array literal: it would allocate
-    let fusable = quantized && b.w.type == type && b.w.cols == cols
-        && (c.map { $0.w.type == type && $0.w.cols == cols } ?? true) && tokens > 0
+    let wide = a.w.wideActivations
+    let fusable = quantized && b.w.type == type && b.w.cols == cols && b.w.wideActivations == wide
+        && (c.map { $0.w.type == type && $0.w.cols == cols && $0.w.wideActivations == wide } ?? true) && tokens > 0
     guard fusable else {
         matMul(a.w, x, tokens: tokens, into: a.y, yStride: a.yStride, scratch: scratch, pool: pool)
         matMul(b.w, x, tokens: tokens, into: b.y, yStride: b.yStride, scratch: scratch, pool: pool)

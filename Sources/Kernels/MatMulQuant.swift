@@ -21,11 +21,14 @@ enum QuantizedActivations {
     static func rowBytes(cols: Int) -> Int { (2 * cols + 8 * (cols / 32) + 63) & ~63 }
 }
 
-/// Quantizes one row of `cols` floats (a multiple of 32) into `out` (QuantizedActivations layout).
+/// Quantizes one row of `cols` floats (a multiple of 32) into `out` (QuantizedActivations layout): to ±127 with
+/// the scale rounded to f16, as ggml's Q8_0, or with `wide` to ±32767 with the scale kept in float. Either way
+/// the products with weights (|q| ≤ 127 for every block type) and their sums in vpmaddwd's lanes (4 products
+/// each) stay below 2³¹.
 // Per block: vandps, vcmpps+vblendvps (max), vmulps, vroundps, vcmpps/vblendvps, vaddps (float→int via
 // 1.5·2²³), vpshufb/vpermq (narrow to Int16); no calls.
 @inline(never)
-func quantizeActivations(_ x: UnsafePointer<Float>, cols: Int, into out: UnsafeMutableRawPointer) {
+func quantizeActivations(_ x: UnsafePointer<Float>, cols: Int, wide: Bool, into out: UnsafeMutableRawPointer) {
     let blocks = cols / 32
     let d = (out + 2 * cols).assumingMemoryBound(to: Float.self)
     let s = d + blocks
@@ -38,7 +41,7 @@ func quantizeActivations(_ x: UnsafePointer<Float>, cols: Int, into out: UnsafeM
         let m = maximum(maximum(magnitude(v0), magnitude(v1)), maximum(magnitude(v2), magnitude(v3)))
         let m4 = maximum(m.lowHalf, m.highHalf)
         let amax = max(max(m4[0], m4[1]), max(m4[2], m4[3]))
-        let scale = amax / 127
+        let scale = amax / (wide ? 32767 : 127)
         let inverse: Float = scale != 0 ? 1 / scale : 0
         let q0 = roundedInt(v0 * inverse), q1 = roundedInt(v1 * inverse)
         let q2 = roundedInt(v2 * inverse), q3 = roundedInt(v3 * inverse)
@@ -47,9 +50,10 @@ func quantizeActivations(_ x: UnsafePointer<Float>, cols: Int, into out: UnsafeM
         q.storeBytes(of: narrow(q1), toByteOffset: 16, as: SIMD8<Int16>.self)
         q.storeBytes(of: narrow(q2), toByteOffset: 32, as: SIMD8<Int16>.self)
         q.storeBytes(of: narrow(q3), toByteOffset: 48, as: SIMD8<Int16>.self)
-        let stored = Float(Float16(scale))     // what Q8_0 keeps
+        let stored = wide ? scale : Float(Float16(scale))     // Q8_0 keeps an f16 scale
         d[b] = stored
-        s[b] = stored * Float(horizontalSum((q0 &+ q1) &+ (q2 &+ q3)))   // exact: |Σq| < 2¹² fits with d's 11 bits
+        // Q8: exact (|Σq| < 2¹² fits with d's 11 bits); wide: rounded once.
+        s[b] = stored * Float(horizontalSum((q0 &+ q1) &+ (q2 &+ q3)))
     }
 }
 
@@ -269,7 +273,8 @@ struct QuantizedJob {
 func quantizeShare(_ context: UnsafeRawPointer, _ thread: Int, _ threads: Int) {
     let job = context.load(as: QuantizedJob.self)
     for t in rowShare(job.tokens, thread: thread, threads: threads, granule: 1) {
-        quantizeActivations(job.x + t * job.w.cols, cols: job.w.cols, into: job.scratch + t * job.actBytes)
+        quantizeActivations(job.x + t * job.w.cols, cols: job.w.cols, wide: job.w.wideActivations,
+                            into: job.scratch + t * job.actBytes)
     }
 }
 

@@ -68,10 +68,24 @@ func json(_ a: GGUFArray) -> String {
     }
 }
 
-/// The whole file as UTF-8 text; invalid UTF-8 is an error naming the file.
+/// The whole file as UTF-8 text; invalid UTF-8 is an error naming the file. Read, not mapped, so that pipes and
+/// /dev/stdin work too.
 func readTextFile(_ path: String) throws -> String {
-    let file = try MappedFile(path: path)
-    guard let text = String(validating: file.bytes, as: UTF8.self) else {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw CLIError("\(path): cannot open (\(String(cString: strerror(errno))))") }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw CLIError("\(path): read failed after \(bytes.count) bytes (\(String(cString: strerror(errno))))")
+        }
+        if n == 0 { break }
+        bytes += chunk[0..<n]
+    }
+    guard let text = String(validating: bytes, as: UTF8.self) else {
         throw CLIError("\(path): not valid UTF-8 text")
     }
     return text
