@@ -148,14 +148,18 @@ public enum SentencePieceVocab {
                     ("cls", MetadataKey.clsTokenID)]
         for (kind, key) in keys { out.append((key, .uint32(UInt32(try special(kind))))) }
         // XLNet appends "<sep> <cls>" to a sequence (pairs: A <sep> B <sep> <cls>), adds nothing in front, pads on the
-        // left, and normalizes as its tokenizer_config.json says (accents stripped unless keep_accents).
+        // left, and normalizes as XLNetTokenizer does: `` and '' become ", then NFKD and accents stripped unless
+        // keep_accents, lowercase as do_lower_case says.
+        let stripAccents = !(tokenizerConfig?["keep_accents"]?.bool ?? false)
+        if stripAccents { out.append((MetadataKey.normalizerUnicodeForm, .string("NFKD"))) }
         out += [
+            (MetadataKey.normalizerReplacements, .array(.string(["``", "\"", "''", "\""]))),
             (MetadataKey.addBOS, .bool(false)),
             (MetadataKey.addEOS, .bool(false)),
             (MetadataKey.appendTokenIDs, .array(.uint32([UInt32(try special("sep")), UInt32(try special("cls"))]))),
             (MetadataKey.paddingSide, .string(tokenizerConfig?["padding_side"]?.string ?? "left")),
             (MetadataKey.normalizerLowercase, .bool(tokenizerConfig?["do_lower_case"]?.bool ?? false)),
-            (MetadataKey.normalizerStripAccents, .bool(!(tokenizerConfig?["keep_accents"]?.bool ?? false))),
+            (MetadataKey.normalizerStripAccents, .bool(stripAccents)),
         ]
         return out
     }

@@ -785,6 +785,9 @@ def make_xlnet() -> None:
         "tokenizer.swiftlet.padding_side": "left",
         "tokenizer.ggml.normalizer.lowercase": False,
         "tokenizer.ggml.normalizer.strip_accents": True,
+        # XLNetTokenizer.preprocess_text: `` and '' become ", then NFKD before the accents go (keep_accents False).
+        "tokenizer.swiftlet.normalizer.replacements": ["``", '"', "''", '"'],
+        "tokenizer.swiftlet.normalizer.unicode_form": "NFKD",
     }, ["The unigram vocabulary as llama.cpp's T5Model.set_vocab writes it (tokens, scores, types, add_space_prefix, "
         "remove_extra_whitespaces, precompiled_charsmap as uint8), special ids by content among the pieces, and "
         "Swiftlet's tokenizer.swiftlet.* keys for what XLNet's encoding adds (formats/FORMAT.md).",

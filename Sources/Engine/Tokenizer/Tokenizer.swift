@@ -23,6 +23,7 @@ public final class Tokenizer: Sendable {
     enum Algorithm: Sendable {
         case bytePairs(ByteLevelBPE)
         case wordPiece(WordPiece)
+        case unigram(Unigram)
     }
     let algorithm: Algorithm
     /// The byte-level BPE parts, for a BPE tokenizer.
@@ -146,7 +147,8 @@ public final class Tokenizer: Sendable {
                                                 cleanSpaces: preName != "smollm" && preName != "trillion",
                                                 ignoreMerges: pre == .llama3))
         case "bert": algorithm = .wordPiece(try WordPiece(file, tokens: tokens, types: kinds))
-        default:  // TEMPORARY until Unigram, SentencePiece BPE and CTRL's BPE land: ids-only
+        case "t5": algorithm = .unigram(try Unigram(file, tokens: tokens, types: kinds))
+        default:  // TEMPORARY until SentencePiece BPE and CTRL's BPE land: ids-only
             algorithm = .bytePairs(ByteLevelBPE(pre: .gpt2, bpe: BPE(merges: [], ids: ids), cleanSpaces: false, ignoreMerges: false))
         }
         // llama.cpp's default for Llama 3's pre-tokenizer names
@@ -211,7 +213,7 @@ public final class Tokenizer: Sendable {
         case .normal, .byte:
             switch algorithm {
             case .bytePairs: return withPiece(id) { $0.first == UInt8(ascii: " ") }
-            case .wordPiece: return tokens[Int(id)].hasPrefix("\u{2581}")
+            case .wordPiece, .unigram: return tokens[Int(id)].hasPrefix("\u{2581}")
             }
         default: return true
         }
@@ -277,6 +279,7 @@ public final class Tokenizer: Sendable {
                     let piece = UnsafeBufferPointer(rebasing: bytes[r])
                     switch algorithm {
                     case let .wordPiece(w): shifted(w.encode, piece, by: scalarAt[r.lowerBound], into: &out)
+                    case let .unigram(u): shifted(u.encode, piece, by: scalarAt[r.lowerBound], into: &out)
                     case let .bytePairs(b):
                         // Offsets from the tokens' byte lengths, leading spaces trimmed (RoBERTa's trim_offsets).
                         ids.removeAll(keepingCapacity: true)
@@ -455,6 +458,7 @@ public final class Tokenizer: Sendable {
             if b.cleanSpaces { bytes = Self.cleanUpSpaces(bytes) }
             return String(decoding: bytes, as: UTF8.self)
         case let .wordPiece(w): return w.decode(ids, skipSpecial: true)
+        case let .unigram(u): return u.decode(ids, skipSpecial: true)
         }
     }
 
