@@ -24,6 +24,7 @@ public final class Tokenizer: Sendable {
         case bytePairs(ByteLevelBPE)
         case wordPiece(WordPiece)
         case unigram(Unigram)
+        case sentencePieceBPE(SentencePieceBPE)
     }
     let algorithm: Algorithm
     /// The byte-level BPE parts, for a BPE tokenizer.
@@ -148,7 +149,8 @@ public final class Tokenizer: Sendable {
                                                 ignoreMerges: pre == .llama3))
         case "bert": algorithm = .wordPiece(try WordPiece(file, tokens: tokens, types: kinds))
         case "t5": algorithm = .unigram(try Unigram(file, tokens: tokens, types: kinds))
-        default:  // TEMPORARY until SentencePiece BPE and CTRL's BPE land: ids-only
+        case "llama": algorithm = .sentencePieceBPE(try SentencePieceBPE(file, tokens: tokens, types: kinds))
+        default:  // TEMPORARY until CTRL's BPE lands: ids-only
             algorithm = .bytePairs(ByteLevelBPE(pre: .gpt2, bpe: BPE(merges: [], ids: ids), cleanSpaces: false, ignoreMerges: false))
         }
         // llama.cpp's default for Llama 3's pre-tokenizer names
@@ -213,7 +215,7 @@ public final class Tokenizer: Sendable {
         case .normal, .byte:
             switch algorithm {
             case .bytePairs: return withPiece(id) { $0.first == UInt8(ascii: " ") }
-            case .wordPiece, .unigram: return tokens[Int(id)].hasPrefix("\u{2581}")
+            case .wordPiece, .unigram, .sentencePieceBPE: return tokens[Int(id)].hasPrefix("\u{2581}")
             }
         default: return true
         }
@@ -272,14 +274,20 @@ public final class Tokenizer: Sendable {
             func start(_ byte: Int) -> Int32 { byte < bytes.count && bytes[byte] & 0xC0 == 0x80 ? scalarAt[byte] - 1 : scalarAt[byte] }
             var scratch = BPE.Scratch()
             var cps: [UInt32] = [], starts: [Int] = [], ids: [Int32] = []
+            var afterSpecial = true  // SentencePiece BPE: text at the start or after a special token gets its "▁"
             for fragment in partition(bytes, parseSpecial: parseSpecial) {
                 switch fragment {
-                case let .token(id, r): out.append(TokenSpan(id: id, start: start(r.lowerBound), end: scalarAt[r.upperBound]))
+                case let .token(id, r):
+                    out.append(TokenSpan(id: id, start: start(r.lowerBound), end: scalarAt[r.upperBound]))
+                    afterSpecial = true
                 case let .text(r):
+                    defer { afterSpecial = false }
                     let piece = UnsafeBufferPointer(rebasing: bytes[r])
                     switch algorithm {
                     case let .wordPiece(w): shifted(w.encode, piece, by: scalarAt[r.lowerBound], into: &out)
                     case let .unigram(u): shifted(u.encode, piece, by: scalarAt[r.lowerBound], into: &out)
+                    case let .sentencePieceBPE(b):
+                        shifted({ b.encode($0, startsInput: afterSpecial, into: &$1) }, piece, by: scalarAt[r.lowerBound], into: &out)
                     case let .bytePairs(b):
                         // Offsets from the tokens' byte lengths, leading spaces trimmed (RoBERTa's trim_offsets).
                         ids.removeAll(keepingCapacity: true)
@@ -459,6 +467,7 @@ public final class Tokenizer: Sendable {
             return String(decoding: bytes, as: UTF8.self)
         case let .wordPiece(w): return w.decode(ids, skipSpecial: true)
         case let .unigram(u): return u.decode(ids, skipSpecial: true)
+        case let .sentencePieceBPE(b): return b.decode(ids, skipSpecial: true)
         }
     }
 
