@@ -3,8 +3,8 @@
 // As in ggml: for quantized weights the activations are quantized once per call into `scratch` (32-element
 // blocks of int8 values with a float scale, the values of Q8_0), and each weight block is dotted with them in
 // integers (MatMulQuant.swift); float weights are dotted with the float activations (MatMulFloat.swift).
-// Rows are split among the pool's threads; which kernel computes a (row, token) depends only on the token's
-// place in the batch (groups of four tokens share each weight load), never on the thread count, so results
+// Rows are split among the pool's threads; which kernel computes a (row, token) depends only on whether the
+// batch has one token or more (groups of four tokens share each weight load), never on the thread count, so results
 // are identical for any number of threads.
 
 import Quant
@@ -118,11 +118,15 @@ func rowShare(_ rows: Int, thread: Int, threads: Int, granule: Int = 4) -> Range
 }
 
 /// A thread's share of a product, rows × tokens, into y: one token at a time for generation; for batches,
-/// tiles of rows that stay in L2 while the tokens pass over them four at a time. `one(r, t)` and
-/// `four(r, t)` give row r's dot with token t (and t+1...t+3). Float and quantized weights share it.
+/// tiles of rows that stay in L2 while the tokens pass over them four at a time. `one(r, t)` gives row r's dot
+/// with token t, `four(r, t, last)` with tokens t...t+3, each index capped at `last`. Float and quantized weights
+/// share it. Every token of a batch goes through `four` (a token's result does not depend on its lane), so a
+/// token's result is the same in any batch of two or more: the last tokens are taken as the batch's last four
+/// again (rewriting identical values), or, in a batch of two or three, with the last one repeated.
 @inline(__always)
 func forEachTile(_ share: Range<Int>, tokens: Int, rowBytes: Int, into y: UnsafeMutablePointer<Float>, yStride: Int,
-                 one: (_ row: Int, _ token: Int) -> Float, four: (_ row: Int, _ token: Int) -> SIMD4<Float>) {
+                 one: (_ row: Int, _ token: Int) -> Float,
+                 four: (_ row: Int, _ token: Int, _ last: Int) -> SIMD4<Float>) {
     if tokens == 1 {
         for r in share { y[r] = one(r, 0) }
         return
@@ -132,18 +136,17 @@ func forEachTile(_ share: Range<Int>, tokens: Int, rowBytes: Int, into y: Unsafe
     while r0 < share.upperBound {
         let rows = r0..<min(share.upperBound, r0 + tile)
         var t = 0
-        while t + 4 <= tokens {
-            let yt = y + t * yStride
+        while t < tokens {
+            if t + 4 > tokens { t = max(0, tokens - 4) }
+            let yt = y + t * yStride, count = min(4, tokens - t)
             for r in rows {
-                let v = four(r, t)
-                yt[r] = v[0]; yt[yStride + r] = v[1]; yt[2 * yStride + r] = v[2]; yt[3 * yStride + r] = v[3]
+                let v = four(r, t, tokens - 1)
+                yt[r] = v[0]
+                yt[yStride + r] = v[1]
+                if count > 2 { yt[2 * yStride + r] = v[2] }
+                if count > 3 { yt[3 * yStride + r] = v[3] }
             }
             t += 4
-        }
-        while t < tokens {
-            let yt = y + t * yStride
-            for r in rows { yt[r] = one(r, t) }
-            t += 1
         }
         r0 = rows.upperBound
     }

@@ -71,12 +71,13 @@ func dotRow<R: FloatRow>(_: R.Type, _ w: UnsafeRawPointer, cols: Int, _ x: Unsaf
     return sum
 }
 
-/// One row, four tokens `xStride` floats apart: each weight vector is converted once for four tokens.
+/// One row, four tokens: each weight vector is converted once for four tokens.
 // Loop body: weight load/convert, 4× vfmadd231ps ymm, mem, no calls.
 @inline(never)
-func dotRow4Tokens<R: FloatRow>(_: R.Type, _ w: UnsafeRawPointer, cols: Int, _ x: UnsafePointer<Float>,
-                                xStride: Int) -> SIMD4<Float> {
-    let x0 = UnsafeRawPointer(x), x1 = x0 + 4 * xStride, x2 = x1 + 4 * xStride, x3 = x2 + 4 * xStride
+func dotRow4Tokens<R: FloatRow>(_: R.Type, _ w: UnsafeRawPointer, cols: Int, _ t0: UnsafePointer<Float>,
+                                _ t1: UnsafePointer<Float>, _ t2: UnsafePointer<Float>, _ t3: UnsafePointer<Float>)
+    -> SIMD4<Float> {
+    let x0 = UnsafeRawPointer(t0), x1 = UnsafeRawPointer(t1), x2 = UnsafeRawPointer(t2), x3 = UnsafeRawPointer(t3)
     var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
     var c = 0
     while c + 8 <= cols {
@@ -90,10 +91,10 @@ func dotRow4Tokens<R: FloatRow>(_: R.Type, _ w: UnsafeRawPointer, cols: Int, _ x
     var s = SIMD4(horizontalSum(a0), horizontalSum(a1), horizontalSum(a2), horizontalSum(a3))
     while c < cols {
         let v = R.load1(w, c)
-        s[0] = s[0].addingProduct(v, x[c])
-        s[1] = s[1].addingProduct(v, x[xStride + c])
-        s[2] = s[2].addingProduct(v, x[2 * xStride + c])
-        s[3] = s[3].addingProduct(v, x[3 * xStride + c])
+        s[0] = s[0].addingProduct(v, t0[c])
+        s[1] = s[1].addingProduct(v, t1[c])
+        s[2] = s[2].addingProduct(v, t2[c])
+        s[3] = s[3].addingProduct(v, t3[c])
         c += 1
     }
     return s
@@ -116,5 +117,8 @@ func floatShare<R: FloatRow>(_: R.Type, _ context: UnsafeRawPointer, _ thread: I
     let share = rowShare(w.rows, thread: thread, threads: threads)
     forEachTile(share, tokens: job.tokens, rowBytes: w.rowBytes, into: job.y, yStride: job.yStride,
                 one: { r, t in dotRow(R.self, w.row(r), cols: cols, x + t * cols) },
-                four: { r, t in dotRow4Tokens(R.self, w.row(r), cols: cols, x + t * cols, xStride: cols) })
+                four: { r, t, last in
+                    dotRow4Tokens(R.self, w.row(r), cols: cols, x + t * cols, x + min(t + 1, last) * cols,
+                                  x + min(t + 2, last) * cols, x + min(t + 3, last) * cols)
+                })
 }

@@ -317,5 +317,8 @@ func quantizedShare<B: QuantBlock>(_: B.Type, _ context: UnsafeRawPointer, _ thr
     let share = rowShare(w.rows, thread: thread, threads: threads)
     forEachTile(share, tokens: job.tokens, rowBytes: w.rowBytes, into: job.y, yStride: job.yStride,
                 one: { r, t in dotRow(B.self, w.row(r), blocks: blocks, job.act(t)) },
-                four: { r, t in dotRow4Tokens(B.self, w.row(r), blocks: blocks, job.act(t), job.act(t + 1), job.act(t + 2), job.act(t + 3)) })
+                four: { r, t, last in
+                    dotRow4Tokens(B.self, w.row(r), blocks: blocks, job.act(t), job.act(min(t + 1, last)),
+                                  job.act(min(t + 2, last)), job.act(min(t + 3, last)))
+                })
 }
