@@ -25,6 +25,7 @@ public final class Tokenizer: Sendable {
         case wordPiece(WordPiece)
         case unigram(Unigram)
         case sentencePieceBPE(SentencePieceBPE)
+        case ctrl(CTRLBPE)
     }
     let algorithm: Algorithm
     /// The byte-level BPE parts, for a BPE tokenizer.
@@ -83,7 +84,7 @@ public final class Tokenizer: Sendable {
     public init(_ file: GGUFFile) throws(ModelError) {
         let m: Stored
         do { m = try Stored(file) } catch { throw .file(error) }
-        guard ["gpt2", "bert", "t5", "llama", "ctrl"].contains(m.model) else {  // TEMPORARY: llama, ctrl ids-only
+        guard ["gpt2", "bert", "t5", "llama", "ctrl"].contains(m.model) else {
             throw .tokenizer("\(MetadataKey.tokenizerModel) '\(m.model)' is not supported (byte-level BPE 'gpt2', WordPiece "
                 + "'bert', Unigram 't5', SentencePiece BPE 'llama' and CTRL's 'ctrl' are)")
         }
@@ -150,8 +151,7 @@ public final class Tokenizer: Sendable {
         case "bert": algorithm = .wordPiece(try WordPiece(file, tokens: tokens, types: kinds))
         case "t5": algorithm = .unigram(try Unigram(file, tokens: tokens, types: kinds))
         case "llama": algorithm = .sentencePieceBPE(try SentencePieceBPE(file, tokens: tokens, types: kinds))
-        default:  // TEMPORARY until CTRL's BPE lands: ids-only
-            algorithm = .bytePairs(ByteLevelBPE(pre: .gpt2, bpe: BPE(merges: [], ids: ids), cleanSpaces: false, ignoreMerges: false))
+        default: algorithm = .ctrl(try CTRLBPE(file, tokens: tokens, types: kinds))
         }
         // llama.cpp's default for Llama 3's pre-tokenizer names
         addBOS = m.addBOS ?? (m.model == "gpt2" && m.pre.flatMap(PreTokenizer.init(name:)) == .llama3)
@@ -216,6 +216,7 @@ public final class Tokenizer: Sendable {
             switch algorithm {
             case .bytePairs: return withPiece(id) { $0.first == UInt8(ascii: " ") }
             case .wordPiece, .unigram, .sentencePieceBPE: return tokens[Int(id)].hasPrefix("\u{2581}")
+            case .ctrl: return true  // CTRL marks continuation on the piece before ("@@"), which one id cannot tell
             }
         default: return true
         }
@@ -286,6 +287,7 @@ public final class Tokenizer: Sendable {
                     switch algorithm {
                     case let .wordPiece(w): shifted(w.encode, piece, by: scalarAt[r.lowerBound], into: &out)
                     case let .unigram(u): shifted(u.encode, piece, by: scalarAt[r.lowerBound], into: &out)
+                    case let .ctrl(c): shifted(c.encode, piece, by: scalarAt[r.lowerBound], into: &out)
                     case let .sentencePieceBPE(b):
                         shifted({ b.encode($0, startsInput: afterSpecial, into: &$1) }, piece, by: scalarAt[r.lowerBound], into: &out)
                     case let .bytePairs(b):
@@ -468,6 +470,7 @@ public final class Tokenizer: Sendable {
         case let .wordPiece(w): return w.decode(ids, skipSpecial: true)
         case let .unigram(u): return u.decode(ids, skipSpecial: true)
         case let .sentencePieceBPE(b): return b.decode(ids, skipSpecial: true)
+        case let .ctrl(c): return c.decode(ids, skipSpecial: true)
         }
     }
 
