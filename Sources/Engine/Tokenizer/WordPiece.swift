@@ -237,8 +237,26 @@ struct WordPiece: Sendable {
         var s = piece
         for (from, to) in [(" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"), (" 'm", "'m"),
                            (" do not", " don't"), (" 's", "'s"), (" 've", "'ve"), (" 're", "'re")] {
-            s.replace(Array(from.unicodeScalars), with: Array(to.unicodeScalars))
+            s = replacingAll(s, Array(from.unicodeScalars), with: Array(to.unicodeScalars))
         }
         return s
+    }
+
+    /// Every occurrence of `pattern`, left to right, replaced (by hand: the standard library's `replace` on
+    /// collections lives in _StringProcessing, which the C library does not link).
+    static func replacingAll(_ s: [Unicode.Scalar], _ pattern: [Unicode.Scalar], with replacement: [Unicode.Scalar])
+        -> [Unicode.Scalar] {
+        var out: [Unicode.Scalar] = []
+        var i = 0
+        while i < s.count {
+            if i + pattern.count <= s.count, s[i..<i + pattern.count].elementsEqual(pattern) {
+                out += replacement
+                i += pattern.count
+            } else {
+                out.append(s[i])
+                i += 1
+            }
+        }
+        return out
     }
 }
