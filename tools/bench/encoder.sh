@@ -2,8 +2,8 @@
 # Sentence embeddings per second on all-MiniLM-L6-v2, in one run on this machine with the same thread count:
 # `swiftlet embed` on the Q8_0 GGUF (from `quantize`) against sentence-transformers (torch, CPU) and ONNX Runtime
 # on the same texts, short (about 16 tokens) and long (about 256), batches of 1 and 32. Each Swiftlet figure is
-# the median of REPS runs of the whole batch of texts (tokenization included, model loading not); the Python
-# side times its own the same way (tools/bench/encoder_reference.py). Prints the ratios swiftlet/other.
+# the median of REPS runs over the 64 texts ten times (tokenization included, model loading not); the Python
+# side times each cell for at least 3 s (tools/bench/encoder_reference.py). Prints the ratios swiftlet/other.
 #
 # usage: tools/bench/encoder.sh [PYTHON]   (a Python with tools/bench/requirements-encoder.txt; default python3)
 # Env: THREADS (2), REPS (5), TYPE (q8_0).
@@ -25,11 +25,12 @@ texts=$(mktemp -d)
 trap 'rm -rf "$texts"' EXIT
 reference=$("$python" tools/bench/encoder_reference.py --model "$source_dir" --threads "$threads" --write-texts "$texts")
 
-ours() {  # FILE BATCH → sentences/s, median of REPS runs
-    local n
-    n=$(wc -l <"$1")
+ours() {  # FILE BATCH → sentences/s, median of REPS runs over the texts ten times (a run of a second or more)
+    local n many="$texts/many-$(basename "$1")"
+    for _ in $(seq 10); do cat "$1"; done > "$many"
+    n=$(wc -l <"$many")
     for _ in $(seq "$reps"); do
-        "$bin/swiftlet" embed -m "$model" -f "$1" --batch "$2" -t "$threads" --json 2>/dev/null |
+        "$bin/swiftlet" embed -m "$model" -f "$many" --batch "$2" -t "$threads" --json 2>/dev/null |
             python3 -c "import json,sys; print($n * 1000 / json.load(sys.stdin)['timings']['ms'])"
     done | sort -g | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'
 }
