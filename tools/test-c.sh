@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The C library from C (run by tools/test.sh, so by CI): builds libswiftlet.a, compiles the C examples and
-# Tests/C/api_test.c with gcc -std=c99 -Wall -Wextra -Werror, checks that C generates the same greedy tokens
+# Tests/C/api_test.c and Tests/C/embed_test.c (an encoder's bad arguments and threads) with gcc -std=c99 -Wall
+# -Wextra -Werror, checks that C generates the same greedy tokens
 # as `swiftlet generate --temp 0` on the tiny Llama fixture and the same sentence vectors as
 # `swiftlet embed --normalize` on the tiny sentence-transformers fixture, then runs the 100-round
 # open/generate/close loop and the embedding example under valgrind (leaks are errors).
@@ -13,6 +14,7 @@ cflags="-std=c99 -Wall -Wextra -Werror -O1 -g"
 gcc $cflags examples/c/generate.c -o "$out/generate" $link
 gcc $cflags examples/c/embed.c -o "$out/embed" $link
 gcc $cflags -pthread Tests/C/api_test.c -o "$out/api_test" $link
+gcc $cflags -pthread Tests/C/embed_test.c -o "$out/embed_test" $link
 
 model=$out/llama-tiny.gguf
 .build/release/quantize Tests/Fixtures/llama-tiny "$model" --type q8_0 --quiet
@@ -36,5 +38,6 @@ assert len(c) == len(cli) == 3 and all(len(a) == len(b) > 0 for a, b in zip(c, c
 worst = max(abs(x - y) for a, b in zip(c, cli) for x, y in zip(a, b))
 assert worst < 1e-6, f"C and CLI vectors differ by {worst}"
 PY
+"$out/embed_test" "$encoder"
 valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=1 \
     "$out/embed" "$encoder" "${texts[@]}" > /dev/null 2>&1
