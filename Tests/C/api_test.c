@@ -7,9 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "swiftlet.h"
-
-static int failures = 0;
+#include "check.h"
 
 /* Resident set size in KiB, from /proc/self/statm. */
 static long rss_kib(void) {
@@ -21,23 +19,6 @@ static long rss_kib(void) {
     }
     return resident * 4;
 }
-#define CHECK(cond, ...)                                   \
-    do {                                                   \
-        if (!(cond)) {                                     \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                  \
-            fprintf(stderr, " [last error: %s]\n", swiftlet_last_error()); \
-            failures++;                                    \
-        }                                                  \
-    } while (0)
-
-/* An error status with a message. */
-#define CHECK_ERROR(call, status)                                                              \
-    do {                                                                                       \
-        swiftlet_status s_ = (call);                                                           \
-        CHECK(s_ == (status), "%s gave %d, expected %d", #call, (int)s_, (int)(status));       \
-        CHECK(strlen(swiftlet_last_error()) > 0, "%s left no message", #call);                  \
-    } while (0)
 
 typedef struct {
     int32_t ids[256];

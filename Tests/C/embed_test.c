@@ -5,24 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "swiftlet.h"
-
-static int failures = 0;
-#define CHECK(cond, ...)                                                     \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);             \
-            fprintf(stderr, __VA_ARGS__);                                    \
-            fprintf(stderr, " [last error: %s]\n", swiftlet_last_error());   \
-            failures++;                                                      \
-        }                                                                    \
-    } while (0)
-#define CHECK_ERROR(call, status)                                                           \
-    do {                                                                                    \
-        swiftlet_status s_ = (call);                                                        \
-        CHECK(s_ == (status), "%s gave %d, expected %d", #call, (int)s_, (int)(status));    \
-        CHECK(strlen(swiftlet_last_error()) > 0, "%s left no message", #call);               \
-    } while (0)
+#include "check.h"
 
 static swiftlet_model *model;
 static float reference[1024];

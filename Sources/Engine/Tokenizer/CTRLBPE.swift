@@ -18,26 +18,10 @@ struct CTRLBPE: Sendable {
 
     init(_ file: GGUFFile, tokens: [String], types: [TokenType]) throws(ModelError) {
         typealias K = MetadataKey
-        let merges: [String]
-        do {
-            guard file.contains(K.merges) else { throw ModelError.config(key: K.merges, reason: "missing (CTRL's BPE merges)") }
-            merges = try file.stringArray(K.merges)
-            if file.contains(K.unknownTokenID) {
-                let u = try file.int(K.unknownTokenID)
-                guard (0..<tokens.count).contains(u) else {
-                    throw ModelError.config(key: K.unknownTokenID, reason: "token id \(u) is outside the vocabulary (0..<\(tokens.count))")
-                }
-                unknown = Int32(u)
-            } else {
-                unknown = nil
-            }
-        } catch let e as TensorFileError {
-            throw .file(e)
-        } catch let e as ModelError {
-            throw e
-        } catch {
-            throw .tokenizer("\(error)")
+        guard let merges = try Tokenizer.optional(file, K.merges, file.stringArray) else {
+            throw .config(key: K.merges, reason: "missing (CTRL's BPE merges)")
         }
+        unknown = try Tokenizer.unknownID(file, types: types)
         var ranks: [Pair: Int] = [:]
         for (rank, m) in merges.enumerated() {
             let parts = m.split(separator: " ", omittingEmptySubsequences: false)

@@ -19,22 +19,12 @@ struct SentencePieceBPE: Sendable {
 
     init(_ file: GGUFFile, tokens: [String], types: [TokenType]) throws(ModelError) {
         typealias K = MetadataKey
-        guard file.contains(K.tokenScores) else { throw .config(key: K.tokenScores, reason: "missing (SentencePiece BPE merges by score)") }
-        do {
-            scores = try file.floatArray(K.tokenScores)
-            addSpacePrefix = file.contains(K.addSpacePrefix) ? try file.bool(K.addSpacePrefix) : true
-            let u = file.contains(K.unknownTokenID) ? try file.int(K.unknownTokenID) : nil
-            if let u, !(0..<tokens.count).contains(u) {
-                throw ModelError.config(key: K.unknownTokenID, reason: "token id \(u) is outside the vocabulary (0..<\(tokens.count))")
-            }
-            unknown = u.map { Int32($0) } ?? types.firstIndex(of: .unknown).map { Int32($0) }
-        } catch let e as TensorFileError {
-            throw .file(e)
-        } catch let e as ModelError {
-            throw e
-        } catch {
-            throw .tokenizer("\(error)")
+        guard let scores = try Tokenizer.optional(file, K.tokenScores, file.floatArray) else {
+            throw .config(key: K.tokenScores, reason: "missing (SentencePiece BPE merges by score)")
         }
+        self.scores = scores
+        addSpacePrefix = try Tokenizer.optional(file, K.addSpacePrefix, file.bool) ?? true
+        unknown = try Tokenizer.unknownID(file, types: types)
         guard scores.count == tokens.count else {
             throw .config(key: K.tokenScores, reason: "\(scores.count) scores for \(tokens.count) tokens")
         }

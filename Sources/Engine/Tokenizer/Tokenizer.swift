@@ -474,6 +474,24 @@ public final class Tokenizer: Sendable {
         }
     }
 
+    /// A tokenizer key's value when the file has it; read errors as ModelError (for the algorithms' own keys).
+    static func optional<T>(_ file: GGUFFile, _ key: String, _ read: (String) throws(TensorFileError) -> T) throws(ModelError) -> T? {
+        guard file.contains(key) else { return nil }
+        do { return try read(key) } catch { throw .file(error) }
+    }
+
+    /// The unknown token: tokenizer.ggml.unknown_token_id, checked against the vocabulary, else the first token
+    /// typed UNKNOWN.
+    static func unknownID(_ file: GGUFFile, types: [TokenType]) throws(ModelError) -> Int32? {
+        guard let u = try optional(file, MetadataKey.unknownTokenID, file.int) else {
+            return types.firstIndex(of: .unknown).map { Int32($0) }
+        }
+        guard types.indices.contains(u) else {
+            throw .config(key: MetadataKey.unknownTokenID, reason: "token id \(u) is outside the vocabulary (0..<\(types.count))")
+        }
+        return Int32(u)
+    }
+
     /// `<0x41>` → 0x41: a byte-fallback token's byte.
     static func byteToken(_ t: String) -> UInt8? {
         guard t.hasPrefix("<0x"), t.hasSuffix(">"), t.utf8.count == 6 else { return nil }

@@ -63,8 +63,7 @@ struct Unigram: Sendable {
     init(_ file: GGUFFile, tokens: [String], types: [TokenType]) throws(ModelError) {
         typealias K = MetadataKey
         func optional<T>(_ key: String, _ read: (String) throws(TensorFileError) -> T) throws(ModelError) -> T? {
-            guard file.contains(key) else { return nil }
-            do { return try read(key) } catch { throw .file(error) }
+            try Tokenizer.optional(file, key, read)
         }
         guard let scores = try optional(K.tokenScores, file.floatArray) else { throw .config(key: K.tokenScores, reason: "missing") }
         var o = Options()
@@ -89,15 +88,7 @@ struct Unigram: Sendable {
             }
             o.precompiledCharsmap = bytes
         }
-        var unknown: Int32?
-        if let u = try optional(K.unknownTokenID, file.int) {
-            guard u >= 0, u < tokens.count else {
-                throw .config(key: K.unknownTokenID, reason: "token id \(u) is outside the vocabulary (0..<\(tokens.count))")
-            }
-            unknown = Int32(u)
-        } else {
-            unknown = types.firstIndex(of: .unknown).map { Int32($0) }
-        }
+        let unknown = try Tokenizer.unknownID(file, types: types)
         try self.init(tokens: tokens, scores: scores, types: types, unknown: unknown, options: o)
     }
 
