@@ -71,7 +71,8 @@ struct DecoderPlan {
     let keys, values: [Int]     // per layer
     let kvBytes: Int
 
-    init(_ s: DecoderShape, batch: Int, logitRows: Int, context: Int, threads: Int, halfCache: Bool,
+    /// Cache rows: `context`, or with `cacheRows` fewer (a ring, for sliding-window models).
+    init(_ s: DecoderShape, batch: Int, logitRows: Int, context: Int, cacheRows: Int, threads: Int, halfCache: Bool,
          matrixTypes: Set<GGMLType>) {
         var p = ArenaPlan()
         x = p.floats("x", batch * s.dim)
@@ -108,20 +109,37 @@ struct DecoderPlan {
         let rowBytes = s.recomputes ? 0 : s.kvDim * (halfCache ? 2 : 4)
         var k: [Int] = [], v: [Int] = []
         for _ in 0..<s.layers {
-            k.append(p.reserve("kv", context * rowBytes))
-            v.append(p.reserve("kv", context * rowBytes))
+            k.append(p.reserve("kv", cacheRows * rowBytes))
+            v.append(p.reserve("kv", cacheRows * rowBytes))
         }
         keys = k
         values = v
-        kvBytes = 2 * s.layers * context * rowBytes
+        kvBytes = 2 * s.layers * cacheRows * rowBytes
         arena = p
     }
 }
 
-/// Keys and values of every layer for `capacity` positions; row j holds position j.
+/// Keys and values of every layer, rows placed as `layout` says.
 struct KVCache {
     let keys: [CacheRows], values: [CacheRows]
-    let capacity: Int
+    let layout: CacheLayout
+}
+
+/// Where positions live in a KV cache of `rows` rows: position p in row p, or in a ring (a sliding-window model
+/// whose context is longer than its window plus a batch) in row p mod rows. A ring of window + batch − 1 rows
+/// holds, while a batch is written, every position its queries still attend to.
+struct CacheLayout {
+    let rows: Int
+    let ring: Bool
+
+    @inline(__always) func row(_ position: Int) -> Int { ring ? position % rows : position }
+
+    /// The rows of positions first..<end (end − first ≤ rows): one range, or two where the ring wraps.
+    func rows(_ first: Int, _ end: Int) -> (Range<Int>, Range<Int>) {
+        guard ring else { return (first..<end, 0..<0) }
+        let a = first % rows, n = end - first
+        return a + n <= rows ? (a..<a + n, 0..<0) : (a..<rows, 0..<a + n - rows)
+    }
 }
 
 /// What a forward pass works in: the session's buffers, cache and pool.
@@ -141,7 +159,7 @@ struct DecoderState {
 func causalAttention(_ s: DecoderShape, layer: Int, n: Int, start: Int, cache: KVCache, b: DecoderBuffers,
                      context: Int, pool: ThreadPool) {
     let job = AttentionJob(s: s, n: n, start: start, context: context, keys: cache.keys[layer],
-                           values: cache.values[layer], b: b)
+                           values: cache.values[layer], cache: cache.layout, b: b)
     // A capture-free job on the stack: a closure handed to the pool would be boxed (a malloc per call).
     withUnsafePointer(to: job) { pool.run(context: $0) { raw, thread, threads in
         raw.load(as: AttentionJob.self).run(thread: thread, threads: threads)
@@ -153,6 +171,7 @@ private struct AttentionJob {
     let s: DecoderShape
     let n, start, context: Int
     let keys, values: CacheRows
+    let cache: CacheLayout
     let b: DecoderBuffers
 
     func run(thread: Int, threads: Int) {
@@ -163,7 +182,8 @@ private struct AttentionJob {
         while item < n * s.heads {
             let t = item / s.heads, h = item % s.heads
             let end = start + t + 1, first = s.window.map { max(0, end - $0) } ?? 0
-            attendHead(b.qkv + t * s.qkvDim + h * s.headDim, keys: keys, values: values, rows: first..<end,
+            let (rows, wrapped) = cache.rows(first, end)
+            attendHead(b.qkv + t * s.qkvDim + h * s.headDim, keys: keys, values: values, rows: rows, then: wrapped,
                        offset: (h / group) * s.headDim, headDim: s.headDim, scale: scale, scores: scores,
                        into: b.attn + t * s.qDim + h * s.headDim)
             item += threads
@@ -175,8 +195,8 @@ private struct AttentionJob {
 func storeKV(_ s: DecoderShape, layer: Int, n: Int, start: Int, cache: KVCache, b: DecoderBuffers) {
     for t in 0..<n {
         let row = b.qkv + t * s.qkvDim
-        cache.keys[layer].store(row + s.qDim, row: start + t, s.kvDim)
-        cache.values[layer].store(row + s.qDim + s.kvDim, row: start + t, s.kvDim)
+        cache.keys[layer].store(row + s.qDim, row: cache.layout.row(start + t), s.kvDim)
+        cache.values[layer].store(row + s.qDim + s.kvDim, row: cache.layout.row(start + t), s.kvDim)
     }
 }
 

@@ -48,8 +48,12 @@ public final class Session {
         guard options.batch >= 1 else { throw .invalidInput("batch \(options.batch) must be at least 1") }
         let threads = options.threads > 0 ? options.threads : max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         let batch = s.recomputes ? context : min(options.batch, context)
+        // A sliding window over a longer context: the cache is a ring of the rows the window can still reach.
+        let ringRows = s.window.map { $0 + batch - 1 } ?? context
+        let layout = CacheLayout(rows: min(ringRows, context), ring: ringRows < context)
         let p = DecoderPlan(s, batch: batch, logitRows: options.allLogits ? batch : 1, context: context,
-                            threads: threads, halfCache: options.halfCache, matrixTypes: model.matrixTypes)
+                            cacheRows: layout.rows, threads: threads, halfCache: options.halfCache,
+                            matrixTypes: model.matrixTypes)
         let limit = options.memoryLimit ?? sysconf(Int32(_SC_PHYS_PAGES)) * sysconf(Int32(_SC_PAGESIZE))
         guard p.arena.bytes <= limit else {
             throw .outOfMemory("the session needs \(formatBytes(p.arena.bytes)) (kv \(formatBytes(p.kvBytes)), "
@@ -68,7 +72,7 @@ public final class Session {
                                                             gq: f(p.gq), gAttn: f(p.gAttn), queryScratch: f(p.queryScratch)))
         let cache = KVCache(keys: p.keys.map { CacheRows(a + $0, half: options.halfCache, stride: s.kvDim) },
                             values: p.values.map { CacheRows(a + $0, half: options.halfCache, stride: s.kvDim) },
-                            capacity: context)
+                            layout: layout)
         held = .allocate(capacity: context)
         state = DecoderState(buffers: buffers, cache: cache, pool: ThreadPool(threads: threads), context: context,
                              history: held, allLogits: options.allLogits)
@@ -92,8 +96,9 @@ public final class Session {
     /// "memory: kv 22.5 MiB (30 layers × 1024 × 192 × K,V × f16) · arena 4.2 MiB (logits 192.0 KiB, ...)".
     public var memorySummary: String {
         let s = shape
-        let type = state.cache.keys.first?.half ?? true ? "f16" : "f32"
-        return "memory: kv \(formatBytes(kvBytes)) (\(s.layers) layers × \(context) × \(s.kvDim) × K,V × \(type)) · "
+        let type = state.cache.keys.first?.half ?? true ? "f16" : "f32", layout = state.cache.layout
+        let rows = layout.ring ? "a ring of \(layout.rows) for the sliding window" : "\(context)"
+        return "memory: kv \(formatBytes(kvBytes)) (\(s.layers) layers × \(rows) × \(s.kvDim) × K,V × \(type)) · "
             + "arena \(plan.summary(excluding: ["kv"]))"
     }
 
@@ -112,17 +117,21 @@ public final class Session {
     public func reusePrefix(of ids: UnsafeBufferPointer<Int32>) -> Int {
         var n = 0
         while n < count, n < ids.count - 1, held[n] == ids[n] { n += 1 }
+        // A ring no longer holds positions before count − rows: evaluating from n needs n's window still there.
+        let layout = state.cache.layout
+        if layout.ring, let w = shape.window, max(0, n - w + 1) < count - layout.rows { n = 0 }
         count = n
         return n
     }
 
     /// llama.cpp's context shift: drops half of the tokens after the first `keep`, moving the rest down and
-    /// re-rotating their cached keys to their new positions. Returns how many were dropped.
+    /// re-rotating their cached keys to their new positions. Returns how many were dropped: none with a ring
+    /// cache, whose memory does not grow with the context (give it a longer one instead).
     @discardableResult
     public func shift(keep: Int) -> Int {
         let keep = min(max(0, keep), count)
         let discard = (count - keep) / 2
-        guard discard > 0 else { return 0 }
+        guard discard > 0, !state.cache.layout.ring else { return 0 }
         let s = shape, b = state.buffers, moved = count - keep - discard
         if s.recomputes {  // no cache: the tokens are all there is
             (held + keep).update(from: held + keep + discard, count: moved)

@@ -57,40 +57,48 @@ public struct CacheRows: @unchecked Sendable {
     }
 }
 
-/// out = Σⱼ softmax(scale · q·kⱼ)ⱼ · vⱼ over cache rows j in `rows`, reading each row's `headDim` values at
-/// element `offset` (the query's KV head). scores: room for rows.count floats.
-public func attendHead(_ q: UnsafePointer<Float>, keys: CacheRows, values: CacheRows, rows: Range<Int>, offset: Int,
-                       headDim: Int, scale: Float, scores: UnsafeMutablePointer<Float>,
-                       into out: UnsafeMutablePointer<Float>) {
-    let n = rows.count
-    for j in 0..<n { scores[j] = keys.dot(q, row: rows.lowerBound + j, offset: offset, headDim) * scale }
+/// out = Σⱼ softmax(scale · q·kⱼ)ⱼ · vⱼ over cache rows j in `rows` and then `then` (a ring cache's wrapped part;
+/// empty otherwise), reading each row's `headDim` values at element `offset` (the query's KV head).
+/// scores: room for rows.count + then.count floats.
+public func attendHead(_ q: UnsafePointer<Float>, keys: CacheRows, values: CacheRows, rows: Range<Int>,
+                       then: Range<Int> = 0..<0, offset: Int, headDim: Int, scale: Float,
+                       scores: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+    let n1 = rows.count, n = n1 + then.count
+    for j in 0..<n1 { scores[j] = keys.dot(q, row: rows.lowerBound + j, offset: offset, headDim) * scale }
+    for j in 0..<then.count { scores[n1 + j] = keys.dot(q, row: then.lowerBound + j, offset: offset, headDim) * scale }
     softmax(scores, n)
     // By chunks of the head, each accumulated in registers over every row: one store per chunk, not a
     // load-add-store of the whole head per row (which made attention store-bound, 18% of pp512).
-    let size = values.elementBytes, first = rows.lowerBound
+    let size = values.elementBytes
     // 32 lanes per pass over the rows, so a 64-wide head reads each value row's cache lines twice, not 8 times.
     let step = values.stride * size
     var c = 0
     while c + 32 <= headDim {
         var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
-        var at = values.base + (first * values.stride + offset + c) * size
-        if values.half {
-            for j in 0..<n {
-                let p = SIMD8<Float>(repeating: scores[j])
-                a0.addProduct(p, floats(at.loadUnaligned(as: SIMD8<Float16>.self)))
-                a1.addProduct(p, floats(at.loadUnaligned(fromByteOffset: 16, as: SIMD8<Float16>.self)))
-                a2.addProduct(p, floats(at.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float16>.self)))
-                a3.addProduct(p, floats(at.loadUnaligned(fromByteOffset: 48, as: SIMD8<Float16>.self)))
-                at += step
-            }
-        } else {
-            for j in 0..<n {
-                let p = SIMD8<Float>(repeating: scores[j])
-                a0.addProduct(p, at.loadUnaligned(as: SIMD8<Float>.self))
-                a1.addProduct(p, at.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
-                a2.addProduct(p, at.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
-                a3.addProduct(p, at.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
-                at += step
+        var j = 0
+        for segment in 0..<2 {  // not a loop over [rows, then]: an array literal would allocate
+            let range = segment == 0 ? rows : then
+            var at = values.base + (range.lowerBound * values.stride + offset + c) * size
+            if values.half {
+                for _ in range {
+                    let p = SIMD8<Float>(repeating: scores[j])
+                    a0.addProduct(p, floats(at.loadUnaligned(as: SIMD8<Float16>.self)))
+                    a1.addProduct(p, floats(at.loadUnaligned(fromByteOffset: 16, as: SIMD8<Float16>.self)))
+                    a2.addProduct(p, floats(at.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float16>.self)))
+                    a3.addProduct(p, floats(at.loadUnaligned(fromByteOffset: 48, as: SIMD8<Float16>.self)))
+                    at += step
+                    j += 1
+                }
+            } else {
+                for _ in range {
+                    let p = SIMD8<Float>(repeating: scores[j])
+                    a0.addProduct(p, at.loadUnaligned(as: SIMD8<Float>.self))
+                    a1.addProduct(p, at.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
+                    a2.addProduct(p, at.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
+                    a3.addProduct(p, at.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
+                    at += step
+                    j += 1
+                }
             }
         }
         store8(a0, out + c)
@@ -101,7 +109,10 @@ public func attendHead(_ q: UnsafePointer<Float>, keys: CacheRows, values: Cache
     }
     if c < headDim {
         (out + c).update(repeating: 0, count: headDim - c)
-        for j in 0..<n { values.axpy(scores[j], row: first + j, offset: offset + c, into: out + c, headDim - c) }
+        for j in 0..<n1 { values.axpy(scores[j], row: rows.lowerBound + j, offset: offset + c, into: out + c, headDim - c) }
+        for j in 0..<then.count {
+            values.axpy(scores[n1 + j], row: then.lowerBound + j, offset: offset + c, into: out + c, headDim - c)
+        }
     }
 }
 

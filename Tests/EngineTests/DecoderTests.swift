@@ -223,3 +223,35 @@ func batchedPromptEqualsTokenByToken(_ fixture: String) throws {
         #expect(try greedy(model, ref.promptIDs, ref.greedy.count, halfCache: true).ids == ref.greedy, "\(name) greedy, f16 cache")
     }
 }
+
+/// Mistral with a context longer than its window plus a batch keeps a ring of window + batch − 1 cache rows
+/// (here 5 + 2 − 1 = 6 for a 14-token prompt): the same logits and greedy tokens as transformers, in less memory.
+@Test func slidingWindowRingCacheMatchesTransformers() throws {
+    let ref = try Reference("mistral-tiny")
+    let model = try Model(path: try fixtureGGUF("mistral-tiny", .f32))
+    var o = SessionOptions()
+    o.context = 64
+    o.batch = 2
+    o.allLogits = true
+    o.halfCache = false
+    let s = try Session(model, o)
+    #expect(s.cache.layout.ring && s.cache.layout.rows == 6)
+    #expect(s.kvBytes == 2 * model.decoderShape!.layers * 6 * model.decoderShape!.kvDim * 4)
+    #expect(s.memorySummary.contains("a ring of 6"))
+    var rows: [[Float]] = []
+    _ = try ref.promptIDs.withUnsafeBufferPointer { try s.evaluate($0) { _, logits, _ in rows.append(Array(logits)) } }
+    let (d, scale) = maxDiff(rows, ref.logits)
+    #expect(d <= 1e-4 * scale, "max |Δ| \(d)")
+
+    o.allLogits = false
+    let g = try Session(model, o)
+    var p = SamplerParams()
+    p.temperature = 0
+    var sampler = Sampler(p, vocabSize: model.vocabSize)
+    var options = GenerateOptions()
+    options.maxTokens = ref.greedy.count
+    #expect(try g.generate(prompt: ref.promptIDs, options, sampler: &sampler) { _ in true }.ids == ref.greedy)
+    // A prefix whose window the ring has overwritten is evaluated again from the start.
+    #expect(g.reusePrefix(of: UnsafeBufferPointer(start: ref.promptIDs, count: 4)) == 0)
+}
+
