@@ -87,9 +87,11 @@ struct DecoderPlan {
         sin = p.floats("sin", batch * max(1, s.ropeDims / 2))
         logits = p.floats("logits", logitRows * s.vocab)
         var scratchBytes = 0
+        // XLNet also multiplies the 2·context rows of its relative positions.
+        let rows = s.recomputes ? 2 * context : batch
         for type in matrixTypes {
             for cols in [s.dim, s.qDim, s.ff] {
-                scratchBytes = max(scratchBytes, matMulScratchBytes(type, cols: cols, tokens: batch, threads: threads))
+                scratchBytes = max(scratchBytes, matMulScratchBytes(type, cols: cols, tokens: rows, threads: threads))
             }
         }
         scratch = p.reserve("scratch", scratchBytes)

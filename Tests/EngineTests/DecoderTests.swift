@@ -255,3 +255,16 @@ func batchedPromptEqualsTokenByToken(_ fixture: String) throws {
     #expect(g.reusePrefix(of: UnsafeBufferPointer(start: ref.promptIDs, count: 4)) == 0)
 }
 
+
+/// The same fixtures at Q8_0: every logit finite and within a few percent of the logits' range of transformers'
+/// float32 ones (weight rounding's size; this catches garbage, such as quantized scratch too small for XLNet's
+/// relative positions, not precision, which QuantizedDecoderTests checks against a float computation).
+@Test(arguments: ["mixtral-tiny", "mistral-tiny", "ctrl-tiny", "xlnet-tiny"])
+func quantizedDecodersStayNearTransformers(model name: String) throws {
+    let ref = try Reference(name)
+    let rows = try allLogits(try Model(path: try fixtureGGUF(name, .q8_0)), ref.promptIDs)
+    #expect(rows.allSatisfy { $0.allSatisfy(\.isFinite) }, "\(name): non-finite logits")
+    let spread = ref.logits.map { ($0.max() ?? 0) - ($0.min() ?? 0) }.max() ?? 1
+    let (d, _) = maxDiff(rows, ref.logits)
+    #expect(d <= 0.05 * spread, "\(name): max |Δ| \(d) against a spread of \(spread)")
+}
