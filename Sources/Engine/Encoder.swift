@@ -115,8 +115,7 @@ struct EncoderHeads: @unchecked Sendable {
 
     init(_ r: WeightReader, _ a: String, _ s: EncoderShape, embedding: Matrix) throws(ModelError) {
         typealias N = BERTWeights.Name
-        let labels = r.file.contains(MetadataKey.classifierOutputLabels(a))
-            ? (try? r.file.stringArray(MetadataKey.classifierOutputLabels(a)))?.count : nil
+        let labels = try r.strings(MetadataKey.classifierOutputLabels(a))?.count
         func labelCount(_ name: String) throws(ModelError) -> Int {
             guard let shape = r.file.info(name)?.shape, shape.count == 2 else { throw .missingTensor(name) }
             if let labels, labels != shape[1] {
@@ -126,9 +125,8 @@ struct EncoderHeads: @unchecked Sendable {
             return shape[1]
         }
         pooler = try .optional(r, N.pooler, rows: s.dim, cols: s.dim)
-        let activation = r.file.contains(MetadataKey.classifierActivation(a))
-            ? ((try? r.file.string(MetadataKey.classifierActivation(a))) ?? "?") : "tanh"
-        poolerActivation = try Activation(activation, key: MetadataKey.classifierActivation(a))
+        poolerActivation = try Activation(try r.string(MetadataKey.classifierActivation(a), default: "tanh"),
+                                          key: MetadataKey.classifierActivation(a))
         classifier = r.has(N.classifier("weight"))
             ? try Linear(r, N.classifier, rows: try labelCount(N.classifier("weight")), cols: s.dim) : nil
         tokenClassifier = r.has(N.tokenClassifier("weight"))
@@ -179,14 +177,13 @@ public final class Encoder: Sendable {
         self.shape = shape
         w = weights
         eps = try r.float(K.layerNormEpsilon(a), default: 1e-12)
-        let act = r.file.contains(K.hiddenActivation(a)) ? ((try? r.file.string(K.hiddenActivation(a))) ?? "?") : "gelu"
-        activation = try Activation(act, key: K.hiddenActivation(a))
+        activation = try Activation(try r.string(K.hiddenActivation(a), default: "gelu"), key: K.hiddenActivation(a))
         heads = try EncoderHeads(r, a, shape, embedding: weights.embedding)
         let pool = try r.count(K.poolingType(a), in: 0...3, default: 0)
         pooling = Pooling(rawValue: pool) ?? .none
-        normalize = r.file.contains(K.sentenceNormalize(a)) ? ((try? r.file.bool(K.sentenceNormalize(a))) ?? false) : false
+        normalize = try r.bool(K.sentenceNormalize(a), default: false)
         maxTokens = min(shape.positions, try r.count(K.sentenceMaxSeqLength(a), default: shape.positions))
-        labels = r.file.contains(K.classifierOutputLabels(a)) ? (try? r.file.stringArray(K.classifierOutputLabels(a))) ?? [] : []
+        labels = try r.strings(K.classifierOutputLabels(a)) ?? []
     }
 
     public func hasHead(_ head: SequenceHead) -> Bool {

@@ -67,6 +67,16 @@ struct WeightReader {
         do { return try file.bool(key) } catch { throw .file(error) }
     }
 
+    func string(_ key: String, default d: String) throws(ModelError) -> String {
+        guard file.contains(key) else { return d }
+        do { return try file.string(key) } catch { throw .file(error) }
+    }
+
+    func strings(_ key: String) throws(ModelError) -> [String]? {
+        guard file.contains(key) else { return nil }
+        do { return try file.stringArray(key) } catch { throw .file(error) }
+    }
+
     func float(_ key: String, default d: Float) throws(ModelError) -> Float {
         guard file.contains(key) else { return d }
         let x: Float

@@ -65,7 +65,10 @@ public final class XLNet: @unchecked Sendable {  // weights are views into the i
         guard !(try r.bool(K.causalAttention(a), default: false)) else {
             throw .unsupported("XLNet with attn_type 'uni'")
         }
-        let clamp = r.file.contains(K.clampLength(a)) ? ((try? r.file.int(K.clampLength(a))) ?? -1) : -1
+        var clamp = -1
+        if r.file.contains(K.clampLength(a)) {
+            do { clamp = try r.file.int(K.clampLength(a)) } catch { throw .file(error) }
+        }
         guard clamp <= 0 else { throw .unsupported("XLNet clamp_len \(clamp)") }
         guard !(try r.bool(K.sameLength(a), default: false)) else { throw .unsupported("XLNet same_length") }
         let table = r.file.info(N.embedding).map { $0.shape } ?? []
