@@ -13,6 +13,7 @@ enum ModelFamily: Sendable {
     case ctrl(CTRL)
     case xlnet(XLNet)
     case encoder(Encoder)
+    case seq2seq(T5)
 }
 
 public final class Model: Sendable {
@@ -36,7 +37,8 @@ public final class Model: Sendable {
         case XLNet.architecture: family = .xlnet(try XLNet(r))
         case BERT.architecture: family = .encoder(try BERT.load(r))
         case ALBERT.architecture: family = .encoder(try ALBERT.load(r))
-        default: throw .unsupported("architecture '\(architecture)' (this engine runs: llama, gpt2, ctrl, xlnet, bert, albert)")
+        case T5.architecture: family = .seq2seq(try T5(r))
+        default: throw .unsupported("architecture '\(architecture)' (this engine runs: llama, gpt2, ctrl, xlnet, bert, albert, t5)")
         }
         tokenizer = try Tokenizer(file)
         guard tokenizer.vocabSize <= vocabSize else {
@@ -51,7 +53,7 @@ public final class Model: Sendable {
         case let .gpt2(m): m.shape
         case let .ctrl(m): m.shape
         case let .xlnet(m): m.shape
-        case .encoder: nil
+        case .encoder, .seq2seq: nil
         }
     }
 
@@ -61,10 +63,21 @@ public final class Model: Sendable {
     }
 
     /// Rows of the token embedding.
-    public var vocabSize: Int { decoderShape?.vocab ?? encoder!.shape.vocab }
+    public var vocabSize: Int {
+        if case let .seq2seq(m) = family { return m.vocab }
+        return decoderShape?.vocab ?? encoder!.shape.vocab
+    }
 
     /// Width of the hidden states (an encoder's sentence vectors).
-    public var width: Int { decoderShape?.dim ?? encoder!.shape.dim }
+    public var width: Int {
+        if case let .seq2seq(m) = family { return m.dim }
+        return decoderShape?.dim ?? encoder!.shape.dim
+    }
+
+    /// `ARCH.context_length`, 512 when the file has none.
+    func contextLength() throws(ModelError) -> Int {
+        try WeightReader(file: file).count(MetadataKey.contextLength(architecture), default: 512)
+    }
 
     var matrixTypes: Set<GGMLType> {
         switch family {
@@ -73,6 +86,7 @@ public final class Model: Sendable {
         case let .ctrl(m): m.matrixTypes
         case let .xlnet(m): m.matrixTypes
         case let .encoder(e): e.matrixTypes
+        case let .seq2seq(m): m.matrixTypes
         }
     }
 
@@ -85,7 +99,7 @@ public final class Model: Sendable {
         case let .gpt2(m): m.forward(tokens, start: start, logitRows: logitRows, st)
         case let .ctrl(m): m.forward(tokens, start: start, logitRows: logitRows, st)
         case let .xlnet(m): m.forward(tokens, start: start, logitRows: logitRows, st)
-        case .encoder: preconditionFailure("Session refuses encoders")
+        case .encoder, .seq2seq: preconditionFailure("Session refuses encoders and encoder-decoders")
         }
     }
 }

@@ -1,10 +1,15 @@
-// T5 and FLAN-T5 encoder-decoders: weight names and Hugging Face conversion.
+// T5 and FLAN-T5 encoder-decoders: weights, forward pass and Hugging Face conversion.
 // Follows transformers' modeling_t5.py; names and keys are llama.cpp's "t5" (conversion/t5.py T5Model, gguf-py
 // tensor_mapping.py, src/models/t5.cpp), plus Swiftlet's keys for what llama.cpp hard-codes or leaves out
-// (formats/TENSORS-seq2seq.md). The forward pass comes later.
+// (formats/TENSORS-seq2seq.md). Pre-RMS-norm blocks without biases, no 1/√d in attention, and position biases
+// from relative-position buckets (block 0's table, shared by its stack; none in cross-attention).
 
+import Kernels
 import Quant
 import TensorFile
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The two halves of an encoder-decoder, as GGUF name prefixes (llama.cpp's `enc.` and `dec.`); BART and Marian
 /// use them too.
@@ -37,8 +42,112 @@ public enum T5Weights {
     }
 }
 
-public enum T5 {
+struct T5Layer: @unchecked Sendable {  // views into the immutable mapping
+    let attnNorm: UnsafePointer<Float>
+    let q, k, v: Matrix                 // (inner, dim)
+    let o: Matrix                       // (dim, inner)
+    let crossNorm: UnsafePointer<Float>?
+    let cq, ck, cv, co: Matrix?         // the decoder's cross-attention
+    let ffnNorm: UnsafePointer<Float>
+    let gate: Matrix?                   // gated FFNs (wi_0)
+    let up: Matrix                      // (ff, dim)
+    let down: Matrix                    // (dim, ff)
+}
+
+public final class T5: @unchecked Sendable {  // weights are views into the immutable mapping
     static let architecture = "t5"
+    let dim, heads, headDim, ff, vocab, buckets, maxDistance: Int
+    let eps: Float
+    /// d_model^-0.5 before a tied head (T5 v1.0), 1 otherwise.
+    let logitScale: Float
+    let activation: Activation
+    public let decoderStart: Int32
+    let embedding, output: Matrix
+    let encoderNorm, decoderNorm: UnsafePointer<Float>
+    /// (buckets, heads) position biases of each stack.
+    let encoderBias, decoderBias: Matrix
+    let encoder, decoder: [T5Layer]
+    var inner: Int { heads * headDim }
+
+    init(_ r: WeightReader) throws(ModelError) {
+        typealias K = MetadataKey
+        typealias N = T5Weights.Name
+        let a = Self.architecture
+        let dim = try r.count(K.embeddingLength(a)), heads = try r.count(K.headCount(a))
+        let headDim = try r.count(K.keyLength(a), default: dim / heads), ff = try r.count(K.feedForwardLength(a))
+        (self.dim, self.heads, self.headDim, self.ff) = (dim, heads, headDim, ff)
+        buckets = try r.count(K.relativeBucketsCount(a), in: 4...(1 << 16), default: 32)
+        maxDistance = try r.count(K.relativeMaxDistance(a), default: 128)
+        eps = try r.float(K.layerNormRMSEpsilon(a), default: 1e-6)
+        logitScale = try r.float(K.logitScale(a), default: 1)
+        activation = try Activation(try r.string(K.hiddenActivation(a), default: "relu"), key: K.hiddenActivation(a))
+        decoderStart = Int32(try r.count(K.decoderStartTokenID(a), in: 0...(1 << 24), default: 0))
+        guard let table = r.file.info(N.embedding)?.shape, table.count == 2 else { throw .missingTensor(N.embedding) }
+        let vocab = table[1], buckets = self.buckets
+        self.vocab = vocab
+        let inner = heads * headDim
+        // 16-bit activations for every product (Matrix.wideActivations): T5's hidden states carry outliers that
+        // ggml's 8-bit blocks round away (Q8_0 logits moved by a fifth of their range on the tiny fixtures).
+        func matrix(_ name: String, rows: Int, cols: Int) throws(ModelError) -> Matrix {
+            var m = try r.matrix(name, rows: rows, cols: cols)
+            m.wideActivations = true
+            return m
+        }
+        func layer(_ s: Seq2SeqStack, _ l: Int) throws(ModelError) -> T5Layer {
+            let cross = s == .decoder
+            let gated = r.has(N.ffnGate(s, l))
+            return T5Layer(
+                attnNorm: try r.vector(N.attnNorm(s, l), dim),
+                q: try matrix(N.attnQ(s, l), rows: inner, cols: dim), k: try matrix(N.attnK(s, l), rows: inner, cols: dim),
+                v: try matrix(N.attnV(s, l), rows: inner, cols: dim), o: try matrix(N.attnO(s, l), rows: dim, cols: inner),
+                crossNorm: cross ? try r.vector(N.crossAttnNorm(l), dim) : nil,
+                cq: cross ? try matrix(N.crossAttnQ(l), rows: inner, cols: dim) : nil,
+                ck: cross ? try matrix(N.crossAttnK(l), rows: inner, cols: dim) : nil,
+                cv: cross ? try matrix(N.crossAttnV(l), rows: inner, cols: dim) : nil,
+                co: cross ? try matrix(N.crossAttnO(l), rows: dim, cols: inner) : nil,
+                ffnNorm: try r.vector(N.ffnNorm(s, l), dim),
+                gate: gated ? try matrix(N.ffnGate(s, l), rows: ff, cols: dim) : nil,
+                up: try matrix(N.ffnUp(s, l), rows: ff, cols: dim), down: try matrix(N.ffnDown(s, l), rows: dim, cols: ff))
+        }
+        encoder = try (0..<(try r.count(K.blockCount(a)))).map { (l) throws(ModelError) in try layer(.encoder, l) }
+        decoder = try (0..<(try r.count(K.decoderBlockCount(a)))).map { (l) throws(ModelError) in try layer(.decoder, l) }
+        embedding = try matrix(N.embedding, rows: vocab, cols: dim)
+        output = r.has(N.output) ? try matrix(N.output, rows: vocab, cols: dim) : embedding
+        encoderNorm = try r.vector(N.outputNorm(.encoder), dim)
+        decoderNorm = try r.vector(N.outputNorm(.decoder), dim)
+        let encoderBias = try r.matrix(N.attnRelBias(.encoder, 0), rows: buckets, cols: heads)
+        let decoderBias = try r.matrix(N.attnRelBias(.decoder, 0), rows: buckets, cols: heads)
+        guard encoderBias.type == .f32, decoderBias.type == .f32 else {
+            throw .unsupported("tensor '\(N.attnRelBias(.encoder, 0))': type \(encoderBias.type.name) (expected F32)")
+        }
+        (self.encoderBias, self.decoderBias) = (encoderBias, decoderBias)
+    }
+
+    var matrixTypes: Set<GGMLType> {
+        Set((encoder + decoder).flatMap { l in [l.q, l.k, l.v, l.o, l.up, l.down] + [l.cq, l.ck, l.cv, l.co, l.gate].compactMap { $0 } }
+            .map(\.type) + [output.type])
+    }
+
+    /// transformers' _relative_position_bucket for key position − query position.
+    func bucket(_ relative: Int, bidirectional: Bool) -> Int {
+        var n = buckets, result = 0, r = relative
+        if bidirectional {
+            n /= 2
+            if r > 0 { result += n }
+            r = abs(r)
+        } else {
+            r = -min(r, 0)
+        }
+        let exact = n / 2
+        if r < exact { return result + r }
+        let large = exact + Int(logf(Float(r) / Float(exact)) / logf(Float(maxDistance) / Float(exact)) * Float(n - exact))
+        return result + min(large, n - 1)
+    }
+
+    /// The position bias of `head` for a query at `query` and a key at `key`.
+    @inline(__always) func bias(_ table: Matrix, head: Int, query: Int, key: Int, bidirectional: Bool) -> Float {
+        table.data.assumingMemoryBound(to: Float.self)[bucket(key - query, bidirectional: bidirectional) * heads + head]
+    }
 
     /// Hugging Face T5ForConditionalGeneration (T5 and T5 v1.1 / FLAN-T5) → GGUF "t5".
     @Sendable static func conversion(_ c: HFConfig, _ names: Set<String>) throws(ModelError) -> HFConversion {
@@ -133,5 +242,104 @@ public enum T5 {
             (embeddings.contains(name) && name != embedding) || (!untied && name == "lm_head.weight")
                 || name == "decoder.block.0.layer.1.EncDecAttention.relative_attention_bias.weight"
         }
+    }
+}
+
+extension T5 {
+    /// The encoder over `n` source tokens in b.tokens: final hidden states into b.encoded, then every decoder
+    /// layer's cross-attention keys and values into the session's cross cache.
+    func encode(_ n: Int, _ st: Seq2SeqState) {
+        let b = st.buffers, pool = st.pool
+        embed(UnsafeBufferPointer(start: b.tokens, count: n), embedding, into: b.x)
+        for layer in encoder {
+            selfAttention(layer, rows: n, start: 0, keys: st.scratchKeys, values: st.scratchValues, bias: encoderBias,
+                          bidirectional: true, st)
+            feedForward(layer, n, st)
+        }
+        for t in 0..<n { rmsNorm(b.x + t * dim, weight: encoderNorm, dim, eps: eps, into: b.encoded + t * dim) }
+        for (l, layer) in decoder.enumerated() {
+            matMul(MatMulOutput(layer.ck!, into: st.crossKeys[l], yStride: inner),
+                   MatMulOutput(layer.cv!, into: st.crossValues[l], yStride: inner), nil, b.encoded, tokens: n,
+                   scratch: b.scratch, pool: pool)
+        }
+    }
+
+    /// The decoder over `n` target tokens at positions start..<start+n (their K and V appended to the self cache),
+    /// attending to `source` encoded tokens; logits of rows `logitRows` into b.logits.
+    func decode(_ tokens: UnsafeBufferPointer<Int32>, start: Int, source: Int, logitRows: Range<Int>, _ st: Seq2SeqState) {
+        let b = st.buffers, pool = st.pool, n = tokens.count
+        embed(tokens, embedding, into: b.x)
+        for (l, layer) in decoder.enumerated() {
+            selfAttention(layer, rows: n, start: start, keys: st.selfKeys[l], values: st.selfValues[l], bias: decoderBias,
+                          bidirectional: false, st)
+            // Cross-attention: no position bias.
+            for t in 0..<n { rmsNorm(b.x + t * dim, weight: layer.crossNorm!, dim, eps: eps, into: b.xb + t * dim) }
+            matMul(layer.cq!, b.xb, tokens: n, into: b.q, yStride: inner, scratch: b.scratch, pool: pool)
+            for t in 0..<n {
+                for h in 0..<heads {
+                    attend(b.q + t * inner + h * headDim, keys: st.crossKeys[l] + h * headDim,
+                           values: st.crossValues[l] + h * headDim, count: source, scores: b.scores) { _ in 0 }
+                    (b.attn + t * inner + h * headDim).update(from: b.scores + source, count: headDim)
+                }
+            }
+            matMul(layer.co!, b.attn, tokens: n, into: b.out, yStride: dim, scratch: b.scratch, pool: pool)
+            add(b.out, into: b.x, n * dim)
+            feedForward(layer, n, st)
+        }
+        for t in logitRows {
+            rmsNorm(b.x + t * dim, weight: decoderNorm, dim, eps: eps, into: b.xb + t * dim)
+            for i in 0..<dim { b.xb[t * dim + i] *= logitScale }
+        }
+        matMul(output, b.xb + logitRows.lowerBound * dim, tokens: logitRows.count, into: b.logits, yStride: vocab,
+               scratch: b.scratch, pool: pool)
+    }
+
+    /// x += O · attention(RMSNorm(x)) over `rows` rows at positions start..<start+rows, keys and values written
+    /// to `keys`/`values` (rows `inner` apart, by position) and read back from there: bidirectional over the
+    /// rows (encoder) or causal over everything up to each row (decoder), with the stack's position biases.
+    private func selfAttention(_ layer: T5Layer, rows n: Int, start: Int, keys: UnsafeMutablePointer<Float>,
+                               values: UnsafeMutablePointer<Float>, bias: Matrix, bidirectional: Bool, _ st: Seq2SeqState) {
+        let b = st.buffers, pool = st.pool
+        for t in 0..<n { rmsNorm(b.x + t * dim, weight: layer.attnNorm, dim, eps: eps, into: b.xb + t * dim) }
+        matMul(MatMulOutput(layer.q, into: b.q, yStride: inner), MatMulOutput(layer.k, into: keys + start * inner, yStride: inner),
+               MatMulOutput(layer.v, into: values + start * inner, yStride: inner), b.xb, tokens: n, scratch: b.scratch, pool: pool)
+        for t in 0..<n {
+            let position = start + t, count = bidirectional ? n : position + 1
+            for h in 0..<heads {
+                attend(b.q + t * inner + h * headDim, keys: keys + h * headDim, values: values + h * headDim, count: count,
+                       scores: b.scores) { j in self.bias(bias, head: h, query: position, key: j, bidirectional: bidirectional) }
+                (b.attn + t * inner + h * headDim).update(from: b.scores + count, count: headDim)
+            }
+        }
+        matMul(layer.o, b.attn, tokens: n, into: b.out, yStride: dim, scratch: b.scratch, pool: pool)
+        add(b.out, into: b.x, n * dim)
+    }
+
+    /// One head of one query over `count` key rows (`inner` apart): softmax(q·k + bias) · v, unscaled as T5
+    /// computes it; the result is left in scores[count..<count + headDim].
+    private func attend(_ q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, count: Int,
+                        scores: UnsafeMutablePointer<Float>, bias: (Int) -> Float) {
+        for j in 0..<count { scores[j] = dot(q, keys + j * inner, headDim) + bias(j) }
+        softmax(scores, count)
+        let out = scores + count
+        out.update(repeating: 0, count: headDim)
+        for j in 0..<count { axpy(scores[j], values + j * inner, out, headDim) }
+    }
+
+    /// x += down · act(gate·RMSNorm(x)) ⊙ (up·RMSNorm(x)), or down · act(up·RMSNorm(x)) without a gate.
+    private func feedForward(_ layer: T5Layer, _ n: Int, _ st: Seq2SeqState) {
+        let b = st.buffers, pool = st.pool
+        for t in 0..<n { rmsNorm(b.x + t * dim, weight: layer.ffnNorm, dim, eps: eps, into: b.xb + t * dim) }
+        if let gate = layer.gate {
+            matMul(MatMulOutput(gate, into: b.h1, yStride: ff), MatMulOutput(layer.up, into: b.h2, yStride: ff), nil, b.xb,
+                   tokens: n, scratch: b.scratch, pool: pool)
+            activation.apply(b.h1, n * ff)
+            for i in 0..<n * ff { b.h1[i] *= b.h2[i] }
+        } else {
+            matMul(layer.up, b.xb, tokens: n, into: b.h1, yStride: ff, scratch: b.scratch, pool: pool)
+            activation.apply(b.h1, n * ff)
+        }
+        matMul(layer.down, b.h1, tokens: n, into: b.out, yStride: dim, scratch: b.scratch, pool: pool)
+        add(b.out, into: b.x, n * dim)
     }
 }

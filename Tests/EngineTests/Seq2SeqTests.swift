@@ -1,0 +1,73 @@
+// T5 (ReLU, tied head scaled by d_model^-0.5, 2 encoder and 3 decoder layers, d_kv·heads ≠ d_model) and FLAN-T5
+// (gated GELU, untied head) against transformers: the encoder's output, decoder logits at every position, and the
+// argmax continuation.
+
+@testable import Engine
+import Foundation
+import Testing
+import TestSupport
+import TensorFile
+
+@Suite struct Seq2SeqTests {
+    @Test(arguments: ["t5-tiny", "flan-t5-tiny"])
+    func encoderDecoderMatchesTransformers(model name: String) throws {
+        let r = try json(fixtures.appendingPathComponent("\(name)/reference.json"))
+        func ids(_ key: String) throws -> [Int32] { try #require(r[key]?.array).map { Int32($0.int!) } }
+        func rows(_ key: String) throws -> [[Float]] { try #require(r[key]?.array).map { $0.array!.map { Float($0.double!) } } }
+        var o = Seq2SeqOptions()
+        o.threads = 2
+        o.source = 64
+        o.target = 32
+        let s = try Seq2SeqSession(try Model(path: try fixtureGGUF(name, .f32)), o)
+        try s.encode(try ids("encoder_ids"))
+        let expected = try rows("encoder_output")
+        let dim = expected[0].count
+        expectClose(unflatten(Array(s.encoded), dim), expected, "\(name) encoder output")
+        let logits = try rows("logits")
+        expectClose(unflatten(Array(try s.decode(try ids("decoder_ids"))), logits[0].count), logits, "\(name) decoder logits")
+        try s.encode(try ids("encoder_ids"))
+        let argmax = try ids("argmax_ids")
+        #expect(try s.greedy(maxTokens: argmax.count - 1) == argmax, "\(name) argmax continuation")
+    }
+
+    /// At Q8_0, against a float computation over the same dequantized weights (the Q8_0 file re-quantized to F32
+    /// by `quantize`): within 2e-3 of the logits' range (measured 6e-4 and 1.2e-3: the 16-bit activations' rounding,
+    /// which T5's unscaled attention scores amplify), where the distance to transformers' float weights is about
+    /// 0.13 of the range on these tiny random models: weight rounding, not the kernels.
+    @Test(arguments: ["t5-tiny", "flan-t5-tiny"])
+    func quantizedMatchesItsDequantizedWeights(model name: String) throws {
+        let r = try json(fixtures.appendingPathComponent("\(name)/reference.json"))
+        func ids(_ key: String) throws -> [Int32] { try #require(r[key]?.array).map { Int32($0.int!) } }
+        let q8 = try fixtureGGUF(name, .q8_0)
+        let dequantized = try temporaryDirectory("\(name)-q8-f32").appendingPathComponent("model.gguf").path
+        _ = try convert(q8, to: dequantized, .f32)
+        func logits(_ path: String) throws -> [Float] {
+            var o = Seq2SeqOptions()
+            o.source = 64
+            o.target = 32
+            let s = try Seq2SeqSession(try Model(path: path), o)
+            try s.encode(try ids("encoder_ids"))
+            return Array(try s.decode(try ids("decoder_ids")))
+        }
+        let a = try logits(q8), b = try logits(dequantized)
+        let spread = (b.max() ?? 0) - (b.min() ?? 0)
+        #expect(a.allSatisfy { $0.isFinite })
+        #expect(maxDiff([a], [b]).abs <= 2e-3 * spread, "\(name): max |Δ| \(maxDiff([a], [b]).abs), spread \(spread)")
+    }
+
+    @Test func badInputIsAnError() throws {
+        var o = Seq2SeqOptions()
+        o.source = 8
+        o.target = 4
+        let s = try Seq2SeqSession(try Model(path: try fixtureGGUF("t5-tiny", .f32)), o)
+        #expect(throws: ModelError.invalidInput("the source is empty (no tokens to translate)")) { try s.encode([]) }
+        #expect(throws: ModelError.invalidInput("the source has 9 tokens, more than the limit of 8")) {
+            try s.encode([Int32](repeating: 5, count: 9))
+        }
+        #expect(throws: ModelError.invalidInput("no source: encode one first")) { _ = try s.decode([0]) }
+        try s.encode([5, 6, 1])
+        #expect(throws: ModelError.contextFull("5 target tokens do not fit the limit of 4")) { _ = try s.decode([0, 1, 2, 3, 4]) }
+        let model = try Model(path: try fixtureGGUF("t5-tiny", .f32))
+        #expect(throws: ModelError.self) { try Session(model) }
+    }
+}
