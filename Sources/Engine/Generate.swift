@@ -32,6 +32,7 @@ public struct GenerateResult: Sendable {
     public var promptMs = 0.0, genMs = 0.0
     /// Tokens dropped by context shifts.
     public var shiftedTokens = 0
+    public init() {}
 }
 
 /// Milliseconds on the monotonic clock.

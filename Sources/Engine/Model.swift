@@ -57,6 +57,11 @@ public final class Model: Sendable {
         }
     }
 
+    /// Whether this is an encoder-decoder (a Seq2SeqSession runs it).
+    public var isEncoderDecoder: Bool {
+        if case .seq2seq = family { true } else { false }
+    }
+
     /// The encoder, for an encoder model.
     public var encoder: Encoder? {
         if case let .encoder(e) = family { e } else { nil }

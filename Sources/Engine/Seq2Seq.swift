@@ -118,8 +118,12 @@ public final class Seq2SeqSession {
         UnsafeBufferPointer(start: state.buffers.encoded, count: sourceCount * t5.dim)
     }
 
-    /// Appends `ids` to the target and returns the logits at every one of them (rows of vocab).
-    public func decode(_ ids: [Int32]) throws(ModelError) -> UnsafeBufferPointer<Float> {
+    /// Bytes of the cross-attention and self-attention caches.
+    public var cacheBytes: Int { 2 * t5.decoder.count * (sourceLimit + targetLimit) * t5.inner * 4 }
+
+    /// Appends `ids` to the target and returns the logits at every one of them (rows of vocab), valid until the
+    /// next call.
+    public func decode(_ ids: [Int32]) throws(ModelError) -> UnsafeMutableBufferPointer<Float> {
         guard sourceCount > 0 else { throw .invalidInput("no source: encode one first") }
         guard !ids.isEmpty else { throw .invalidInput("nothing to decode: no tokens") }
         guard targetCount + ids.count <= targetLimit else {
@@ -132,7 +136,7 @@ public final class Seq2SeqSession {
             t5.decode(p, start: targetCount, source: sourceCount, logitRows: 0..<ids.count, state)
         }
         targetCount += ids.count
-        return UnsafeBufferPointer(start: state.buffers.logits, count: ids.count * t5.vocab)
+        return UnsafeMutableBufferPointer(start: state.buffers.logits, count: ids.count * t5.vocab)
     }
 
     /// Greedy decoding from the decoder start token: up to `maxTokens` new tokens, ending after the end token.

@@ -22,11 +22,18 @@ enum Generate {
         o.contextShift = f.has("--context-shift")
         o.keep = try f.int("--keep", default: 0, range: 0...(1 << 24))
         let params = try samplerParams(f)
-        if try f.int("--beams", default: 1, range: 1...64) > 1 {
-            throw CLIError("--beams: beam search runs for encoder-decoder models (issue 6); decoders sample or take the argmax")
+        let beams = try f.int("--beams", default: 1, range: 1...64)
+        let t0 = monotonicMs()
+        let model = try Model(path: try Common.modelPath(f, usage: usage))
+        if model.isEncoderDecoder {
+            guard beams == 1 else { throw CLIError("--beams: beam search is not built yet; leave it at 1") }
+            return try encoderDecoder(model, f, prompt: prompt, params: params, o, loadMs: monotonicMs() - t0)
         }
-
-        let (session, loadMs) = try Common.open(f, try Common.sessionOptions(f), usage: usage)
+        if beams > 1 {
+            throw CLIError("--beams: beam search runs for encoder-decoder models; decoders sample or take the argmax")
+        }
+        let session = try Session(model, try Common.sessionOptions(f))
+        let loadMs = monotonicMs() - t0
         let tokenizer = session.model.tokenizer
         let ids = try prompt.map { tokenizer.encode($0, addSpecial: true) } ?? Common.ids(f.value("--ids")!, flag: "--ids")
         try session.checkPrompt(ids)
@@ -48,6 +55,62 @@ enum Generate {
             out += "\"gen_tokens\":\(r.ids.count),\"gen_ms\":\(jsonNumber(r.genMs))},"
             out += "\"memory\":{\"weights_bytes\":\(session.model.weightsBytes),\"kv_bytes\":\(session.kvBytes),"
             out += "\"arena_bytes\":\(session.arenaBytes)}}\n"
+            writeOut(out)
+        }
+        writeErr(timingLine(r, loadMs: loadMs))
+        return 0
+    }
+
+    /// An encoder-decoder: PROMPT (or --ids) is the source; the target starts from the decoder start token and is
+    /// sampled as a decoder's continuation is; "ids" are the tokens after the start token.
+    static func encoderDecoder(_ model: Model, _ f: Flags, prompt: String?, params: SamplerParams, _ o: GenerateOptions,
+                               loadMs: Double) throws -> Int32 {
+        let tokenizer = model.tokenizer
+        let source = try prompt.map { tokenizer.encode($0, addSpecial: true) } ?? Common.ids(f.value("--ids")!, flag: "--ids")
+        var options = Seq2SeqOptions()
+        options.target = try f.int(f.value("-c") != nil ? "-c" : "--ctx", default: 0, range: 0...(1 << 24))
+        options.threads = try f.int(f.value("-t") != nil ? "-t" : "--threads", default: 0, range: 0...1024)
+        let session = try Seq2SeqSession(model, options)
+        let t0 = monotonicMs()
+        try session.encode(source)
+        var sampler = Sampler(params, vocabSize: model.vocabSize)
+        var logits = try session.decode([session.decoderStart])
+        let t1 = monotonicMs()
+        var ids: [Int32] = [], stop = StopReason.length
+        let json = f.has("--json")
+        var stream = TextStream(tokenizer)
+        while ids.count < o.maxTokens {
+            if o.ignoreEOS { for id in tokenizer.endOfGeneration { logits[Int(id)] = -.infinity } }
+            let next = sampler.sample(logits)
+            sampler.accept(next)
+            ids.append(next)
+            if tokenizer.isEndOfGeneration(next) {
+                stop = .eos
+                break
+            }
+            if !json { stream.push(next) { writeOut($0) } }
+            guard ids.count < o.maxTokens else { break }
+            guard session.targetCount < session.targetLimit else {
+                stop = .context
+                break
+            }
+            logits = try session.decode([next])
+        }
+        if !json { stream.finish { writeOut($0) }; writeOut("\n") }
+        var r = GenerateResult()
+        r.ids = ids
+        r.stop = stop
+        r.promptTokens = source.count
+        r.promptMs = t1 - t0
+        r.genMs = monotonicMs() - t1
+        if json {
+            var out = "{\"prompt_ids\":[\(source.map(String.init).joined(separator: ","))],"
+            out += "\"ids\":[\(ids.map(String.init).joined(separator: ","))],\"text\":\(jsonQuoted(tokenizer.decode(ids))),"
+            out += "\"stop\":\"\(stop.rawValue)\",\"timings\":{\"load_ms\":\(jsonNumber(loadMs)),"
+            out += "\"prompt_tokens\":\(source.count),\"prompt_ms\":\(jsonNumber(r.promptMs)),"
+            out += "\"gen_tokens\":\(ids.count),\"gen_ms\":\(jsonNumber(r.genMs))},"
+            out += "\"memory\":{\"weights_bytes\":\(model.weightsBytes),\"kv_bytes\":\(session.cacheBytes),"
+            out += "\"arena_bytes\":\(session.plan.bytes - session.cacheBytes)}}\n"
             writeOut(out)
         }
         writeErr(timingLine(r, loadMs: loadMs))

@@ -15,6 +15,7 @@ enum Logits {
         let ids = try Common.ids(idList, flag: "--ids")
         let model = try Model(path: try Common.modelPath(f, usage: usage))
         if model.encoder != nil { return try encoder(model, ids, f, out: out) }
+        if model.isEncoderDecoder { return try encoderDecoder(model, ids, f, out: out) }
         for flag in ["--type-ids", "--decoder-ids"] where f.value(flag) != nil {
             throw CLIError("\(flag) is for encoder and encoder-decoder models; this is a decoder")
         }
@@ -62,6 +63,31 @@ enum Logits {
         }
         try writer.commit()
         writeOut("{\"shape\":[\(ids.count),\(cols)]}\n")
+        return 0
+    }
+
+    /// An encoder-decoder: --ids is the source; the decoder logits at every position of --decoder-ids, or with
+    /// --hidden the encoder's output.
+    static func encoderDecoder(_ model: Model, _ ids: [Int32], _ f: Flags, out: String) throws -> Int32 {
+        var o = Seq2SeqOptions()
+        o.threads = try f.int(f.value("-t") != nil ? "-t" : "--threads", default: 0, range: 0...1024)
+        let target = try f.value("--decoder-ids").map { try Common.ids($0, flag: "--decoder-ids") }
+        o.source = ids.count
+        o.target = max(1, target?.count ?? 1)
+        let session = try Seq2SeqSession(model, o)
+        try session.encode(ids)
+        let writer = try AtomicFileWriter(path: out)
+        let shape: (Int, Int)
+        if f.has("--hidden") {
+            try writer.write(UnsafeRawBufferPointer(session.encoded))
+            shape = (ids.count, model.width)
+        } else {
+            guard let target else { throw CLIError("an encoder-decoder needs --decoder-ids (or --hidden for the encoder's output)") }
+            try writer.write(UnsafeRawBufferPointer(try session.decode(target)))
+            shape = (target.count, model.vocabSize)
+        }
+        try writer.commit()
+        writeOut("{\"shape\":[\(shape.0),\(shape.1)]}\n")
         return 0
     }
 }

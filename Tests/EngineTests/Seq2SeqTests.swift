@@ -71,3 +71,29 @@ import TensorFile
         #expect(throws: ModelError.self) { try Session(model) }
     }
 }
+
+/// The CLI on encoder-decoders: `generate` translates the source text (tokenized by the model's Unigram tokenizer)
+/// into transformers' greedy output, and `logits --decoder-ids` writes the decoder logits.
+@Test(arguments: ["t5-tiny", "flan-t5-tiny"])
+func encoderDecoderCLIMatchesTransformers(model name: String) throws {
+    let r = try json(fixtures.appendingPathComponent("\(name)/reference.json"))
+    let path = try fixtureGGUF(name, .f32)
+    let greedy = try #require(r["argmax_ids"]?.array).map { Int32($0.int!) }
+    let run = try swiftlet(["generate", "-m", path, "-p", r["source_text"]!.string!, "-n", "\(greedy.count - 1)", "--temp", "0",
+                            "--json"])
+    try #require(run.status == 0, "\(run.stderr)")
+    let out = try JSONValue.parse(run.stdout, what: "generate")
+    #expect(out["prompt_ids"]?.array?.map { Int32($0.int!) } == r["encoder_ids"]!.array!.map { Int32($0.int!) }, "source tokens")
+    #expect(out["ids"]?.array?.map { Int32($0.int!) } == Array(greedy.dropFirst()), "greedy target")
+
+    let file = try temporaryDirectory("cli-\(name)-logits").appendingPathComponent("logits.bin").path
+    let ids = r["encoder_ids"]!.array!.map { "\($0.int!)" }.joined(separator: ",")
+    let decoder = r["decoder_ids"]!.array!.map { "\($0.int!)" }.joined(separator: ",")
+    let logits = try #require(r["logits"]?.array).map { $0.array!.map { Float($0.double!) } }
+    let l = try swiftlet(["logits", "-m", path, "--ids", ids, "--decoder-ids", decoder, "--out", file])
+    #expect(l.stdout == "{\"shape\":[\(logits.count),\(logits[0].count)]}\n", "\(l.stderr)")
+    let data = try Data(contentsOf: URL(fileURLWithPath: file))
+    expectClose(unflatten(data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }, logits[0].count), logits, "\(name) CLI logits")
+    expectOneErrorLine(try swiftlet(["generate", "-m", path, "--ids", "5,6", "--beams", "0"]), containing: "--beams")
+    expectOneErrorLine(try swiftlet(["logits", "-m", path, "--ids", "5,6", "--out", file]), containing: "--decoder-ids")
+}

@@ -44,7 +44,8 @@ public final class Tokenizer: Sendable {
     let specials: [Int32]
     /// Special tokens that take the whitespace before or after them (lstrip, rstrip in tokenizers: RoBERTa's <mask>).
     let leftStripped: Set<Int32>, rightStripped: Set<Int32>
-    let endOfGeneration: Set<Int32>
+    /// The tokens that end generation: eos, eot, eom and those llama.cpp treats so.
+    public let endOfGeneration: Set<Int32>
 
     /// The tokenizer metadata as stored: types checked, meaning not yet.
     private struct Stored {
