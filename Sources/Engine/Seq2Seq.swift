@@ -12,6 +12,8 @@ public struct Seq2SeqOptions: Sendable {
     public var source = 0
     /// The longest target in tokens (the decoder start token included); 0: the model's context length.
     public var target = 0
+    /// Beams of a beam search: each has its own self-attention cache (and a second one to reorder into).
+    public var beams = 1
     /// Threads of the session's pool; 0: every online core.
     public var threads = 0
     /// Refuse to create a session whose arena is larger; nil: the machine's physical memory.
@@ -35,17 +37,32 @@ struct Seq2SeqState {
     let buffers: Seq2SeqBuffers
     let scratchKeys, scratchValues: UnsafeMutablePointer<Float>  // (source, inner) the encoder's own
     let crossKeys, crossValues: [UnsafeMutablePointer<Float>]    // per decoder layer (source, inner)
-    let selfKeys, selfValues: [UnsafeMutablePointer<Float>]      // per decoder layer (target, inner)
+    /// Per decoder layer, two sets of `beams` caches of (target, inner): `current` says which set is in use (a
+    /// beam search copies the surviving beams' caches into the other and flips it).
+    let selfCaches: [(keys: [UnsafeMutablePointer<Float>], values: [UnsafeMutablePointer<Float>])]
+    let current: UnsafeMutablePointer<Int>
+    let beamStride: Int                                           // target · inner
     let pool: ThreadPool
+
+    func selfKeys(_ layer: Int, _ beam: Int) -> UnsafeMutablePointer<Float> {
+        selfCaches[current.pointee].keys[layer] + beam * beamStride
+    }
+
+    func selfValues(_ layer: Int, _ beam: Int) -> UnsafeMutablePointer<Float> {
+        selfCaches[current.pointee].values[layer] + beam * beamStride
+    }
 }
 
 public final class Seq2SeqSession {
     public let model: Model
     let t5: T5
     public let sourceLimit: Int, targetLimit: Int
+    /// Beams this session can search with.
+    public let beams: Int
     public let plan: ArenaPlan
     private let arena: Arena
     private let state: Seq2SeqState
+    private let current: UnsafeMutablePointer<Int>
     /// Tokens of the current source, and target tokens the decoder cache holds.
     public private(set) var sourceCount = 0, targetCount = 0
 
@@ -64,7 +81,8 @@ public final class Seq2SeqSession {
         let q = p.floats("q", rows * inner), attn = p.floats("attn", rows * inner)
         let h1 = p.floats("ff", rows * t5.ff), h2 = p.floats("ff", rows * t5.ff)
         let scores = p.floats("att", rows + t5.headDim)
-        let logits = p.floats("logits", target * t5.vocab)
+        let beams = max(1, options.beams)
+        let logits = p.floats("logits", max(target, beams) * t5.vocab)
         var scratchBytes = 0
         for type in t5.matrixTypes {
             for cols in [t5.dim, inner, t5.ff] {
@@ -74,7 +92,8 @@ public final class Seq2SeqSession {
         let scratch = p.reserve("scratch", scratchBytes)
         let encoderKeys = p.floats("kv", source * inner), encoderValues = p.floats("kv", source * inner)
         let cross = t5.decoder.map { _ in (p.floats("cross kv", source * inner), p.floats("cross kv", source * inner)) }
-        let own = t5.decoder.map { _ in (p.floats("kv", target * inner), p.floats("kv", target * inner)) }
+        let sets = beams > 1 ? 2 : 1
+        let own = (0..<sets).map { _ in t5.decoder.map { _ in (p.floats("kv", beams * target * inner), p.floats("kv", beams * target * inner)) } }
         let limit = options.memoryLimit ?? sysconf(Int32(_SC_PHYS_PAGES)) * sysconf(Int32(_SC_PAGESIZE))
         guard p.bytes <= limit else {
             throw .outOfMemory("the session needs \(formatBytes(p.bytes)), more than the limit of \(formatBytes(limit))")
@@ -85,15 +104,21 @@ public final class Seq2SeqSession {
         let b = Seq2SeqBuffers(tokens: (a + tokens).assumingMemoryBound(to: Int32.self), x: f(x), xb: f(xb), out: f(out),
                                encoded: f(encoded), q: f(q), attn: f(attn), h1: f(h1), h2: f(h2), scores: f(scores),
                                logits: f(logits), scratch: a + scratch)
+        current = .allocate(capacity: 1)
+        current.pointee = 0
         state = Seq2SeqState(buffers: b, scratchKeys: f(encoderKeys), scratchValues: f(encoderValues),
                              crossKeys: cross.map { f($0.0) }, crossValues: cross.map { f($0.1) },
-                             selfKeys: own.map { f($0.0) }, selfValues: own.map { f($0.1) }, pool: ThreadPool(threads: threads))
+                             selfCaches: own.map { set in (set.map { f($0.0) }, set.map { f($0.1) }) }, current: current,
+                             beamStride: target * inner, pool: ThreadPool(threads: threads))
+        self.beams = beams
         plan = p
         self.model = model
         self.t5 = t5
         sourceLimit = source
         targetLimit = target
     }
+
+    deinit { current.deallocate() }
 
     /// The decoder's first token.
     public var decoderStart: Int32 { t5.decoderStart }
@@ -119,7 +144,9 @@ public final class Seq2SeqSession {
     }
 
     /// Bytes of the cross-attention and self-attention caches.
-    public var cacheBytes: Int { 2 * t5.decoder.count * (sourceLimit + targetLimit) * t5.inner * 4 }
+    public var cacheBytes: Int {
+        2 * t5.decoder.count * (sourceLimit + (beams > 1 ? 2 : 1) * beams * targetLimit) * t5.inner * 4
+    }
 
     /// Appends `ids` to the target and returns the logits at every one of them (rows of vocab), valid until the
     /// next call.
@@ -133,7 +160,7 @@ public final class Seq2SeqSession {
             throw .invalidInput("token id \(id) at index \(i) is not in the vocabulary (0..<\(t5.vocab))")
         }
         ids.withUnsafeBufferPointer { p in
-            t5.decode(p, start: targetCount, source: sourceCount, logitRows: 0..<ids.count, state)
+            t5.decode(p, start: targetCount, source: sourceCount, logitRows: 0..<ids.count, into: state.buffers.logits, state)
         }
         targetCount += ids.count
         return UnsafeMutableBufferPointer(start: state.buffers.logits, count: ids.count * t5.vocab)
@@ -154,4 +181,103 @@ public final class Seq2SeqSession {
         }
         return target
     }
+
+    /// Beam search as transformers' generate runs it (early_stopping false, no logits processors): every step each
+    /// running beam's log-softmax plus its score, the best 2·beams candidates; those ending in the end token (or at
+    /// the length limit) among the best `beams` become finished hypotheses scored sum / length^lengthPenalty, the
+    /// best `beams` of the rest run on, their caches reordered; it stops when every candidate ends or no running
+    /// beam can still beat the worst finished one. Returns the finished hypotheses, best first, each target with
+    /// the start token first (as transformers' sequences).
+    public func beamSearch(maxTokens: Int, lengthPenalty: Float = 1) throws(ModelError) -> [Hypothesis] {
+        guard sourceCount > 0 else { throw .invalidInput("no source: encode one first") }
+        guard beams > 1 else { throw .invalidInput("a beam search needs a session made for 2 or more beams") }
+        let b = beams, v = t5.vocab, eos = model.tokenizer.eos.map(Int.init) ?? -1
+        let maxLength = min(1 + maxTokens, targetLimit)
+        var running = [[Int32]](repeating: [decoderStart], count: b)
+        var runningScores = [Float](repeating: -1e9, count: b)
+        runningScores[0] = 0
+        var finished = [Hypothesis](repeating: Hypothesis(ids: [], score: -1e9), count: b)
+        var isFinished = [Bool](repeating: false, count: b)
+        var improvable = true
+        var length = 1
+        current.pointee = 0
+        targetCount = 0
+        while true {
+            let logits = state.buffers.logits
+            for beam in 0..<b {
+                var token = running[beam][length - 1]
+                withUnsafePointer(to: &token) { p in
+                    t5.decode(UnsafeBufferPointer(start: p, count: 1), start: length - 1, source: sourceCount, logitRows: 0..<1,
+                              beam: beam, into: logits + beam * v, state)
+                }
+            }
+            targetCount = length
+            // The best 2·beams (score, beam, token), ties to the lower flat index, as torch.topk.
+            var candidates: [(score: Float, beam: Int, token: Int)] = []
+            for beam in 0..<b {
+                let row = logits + beam * v
+                var m = -Float.infinity
+                for i in 0..<v { m = max(m, row[i]) }
+                var sum: Float = 0
+                for i in 0..<v { sum += expf(row[i] - m) }
+                let shift = m + logf(sum) - runningScores[beam]
+                for i in 0..<v {
+                    let score = row[i] - shift
+                    if candidates.count < 2 * b || score > candidates[candidates.count - 1].score {
+                        var k = candidates.count
+                        candidates.append((score, beam, i))
+                        while k > 0, candidates[k - 1].score < score { candidates.swapAt(k, k - 1); k -= 1 }
+                        if candidates.count > 2 * b { candidates.removeLast() }
+                    }
+                }
+            }
+            let ends = candidates.map { $0.token == eos || length + 1 >= maxLength }
+            // Finished: candidates that end among the best `beams`, merged with those before, best `beams` kept.
+            let norm = powf(Float(length), lengthPenalty)
+            var merged = finished.enumerated().map { (score: $0.element.score, hypothesis: $0.element, done: isFinished[$0.offset]) }
+            for (k, c) in candidates.enumerated() {
+                var score = c.score / norm
+                if !improvable || !(ends[k] && k < b) { score -= 1e9 }
+                merged.append((score, Hypothesis(ids: running[c.beam] + [Int32(c.token)], score: score), ends[k] && k < b))
+            }
+            let order = merged.indices.sorted { merged[$0].score != merged[$1].score ? merged[$0].score > merged[$1].score : $0 < $1 }
+            finished = order.prefix(b).map { var h = merged[$0].hypothesis; h.score = merged[$0].score; return h }
+            isFinished = order.prefix(b).map { merged[$0].done }
+            // Running: the best `beams` candidates that do not end; their caches move to their new slots.
+            let alive = candidates.indices.sorted {
+                let a = candidates[$0].score - (ends[$0] ? 1e9 : 0), c = candidates[$1].score - (ends[$1] ? 1e9 : 0)
+                return a != c ? a > c : $0 < $1
+            }.prefix(b)
+            let parents = alive.map { candidates[$0].beam }
+            running = alive.map { running[candidates[$0].beam] + [Int32(candidates[$0].token)] }
+            runningScores = alive.map { candidates[$0].score - (ends[$0] ? 1e9 : 0) }
+            reorder(parents, rows: length)
+            length += 1
+            let best = runningScores[0] / powf(Float(length - 1), lengthPenalty)
+            let worst = finished.map(\.score).min() ?? -1e9
+            improvable = improvable && isFinished.indices.contains { best > (isFinished[$0] ? worst : -1e9) }
+            if !improvable || ends.allSatisfy({ $0 }) { break }
+        }
+        return finished
+    }
+
+    /// Beam slot i takes slot parents[i]'s self-attention cache (its first `rows` positions), through the other set.
+    private func reorder(_ parents: [Int], rows: Int) {
+        let from = current.pointee, to = 1 - from, n = rows * t5.inner
+        for l in 0..<t5.decoder.count {
+            for (beam, parent) in parents.enumerated() {
+                (state.selfCaches[to].keys[l] + beam * state.beamStride).update(
+                    from: state.selfCaches[from].keys[l] + parent * state.beamStride, count: n)
+                (state.selfCaches[to].values[l] + beam * state.beamStride).update(
+                    from: state.selfCaches[from].values[l] + parent * state.beamStride, count: n)
+            }
+        }
+        current.pointee = to
+    }
+}
+
+/// A finished beam: the target (start token first) and its length-penalised score.
+public struct Hypothesis: Sendable, Equatable {
+    public var ids: [Int32]
+    public var score: Float
 }

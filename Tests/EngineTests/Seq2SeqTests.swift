@@ -55,6 +55,23 @@ import TensorFile
         #expect(maxDiff([a], [b]).abs <= 2e-3 * spread, "\(name): max |Δ| \(maxDiff([a], [b]).abs), spread \(spread)")
     }
 
+    /// Beam search with 4 beams: transformers' 4 finished sequences in its order, scores within 1e-4.
+    @Test(arguments: ["t5-tiny", "flan-t5-tiny"])
+    func beamSearchMatchesTransformers(model name: String) throws {
+        let r = try json(fixtures.appendingPathComponent("\(name)/reference.json"))
+        let expected = try #require(r["beam_ids"]?.array).map { $0.array!.map { Int32($0.int!) } }
+        let scores = try #require(r["beam_scores"]?.array).map { Float($0.double!) }
+        var o = Seq2SeqOptions()
+        o.source = 64
+        o.target = 32
+        o.beams = 4
+        let s = try Seq2SeqSession(try Model(path: try fixtureGGUF(name, .f32)), o)
+        try s.encode(try #require(r["encoder_ids"]?.array).map { Int32($0.int!) })
+        let beams = try s.beamSearch(maxTokens: expected[0].count - 1)
+        #expect(beams.map(\.ids) == expected, "\(name) beams")
+        for (h, want) in zip(beams, scores) { #expect(abs(h.score - want) <= 1e-4 * max(1, abs(want)), "\(name): \(h.score) vs \(want)") }
+    }
+
     @Test func badInputIsAnError() throws {
         var o = Seq2SeqOptions()
         o.source = 8

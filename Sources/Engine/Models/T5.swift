@@ -264,14 +264,15 @@ extension T5 {
         }
     }
 
-    /// The decoder over `n` target tokens at positions start..<start+n (their K and V appended to the self cache),
-    /// attending to `source` encoded tokens; logits of rows `logitRows` into b.logits.
-    func decode(_ tokens: UnsafeBufferPointer<Int32>, start: Int, source: Int, logitRows: Range<Int>, _ st: Seq2SeqState) {
+    /// The decoder over `n` target tokens at positions start..<start+n (their K and V appended to beam `beam`'s self
+    /// cache), attending to `source` encoded tokens; logits of rows `logitRows` into `logits`.
+    func decode(_ tokens: UnsafeBufferPointer<Int32>, start: Int, source: Int, logitRows: Range<Int>, beam: Int = 0,
+                into logits: UnsafeMutablePointer<Float>, _ st: Seq2SeqState) {
         let b = st.buffers, pool = st.pool, n = tokens.count
         embed(tokens, embedding, into: b.x)
         for (l, layer) in decoder.enumerated() {
-            selfAttention(layer, rows: n, start: start, keys: st.selfKeys[l], values: st.selfValues[l], bias: decoderBias,
-                          bidirectional: false, st)
+            selfAttention(layer, rows: n, start: start, keys: st.selfKeys(l, beam), values: st.selfValues(l, beam),
+                          bias: decoderBias, bidirectional: false, st)
             // Cross-attention: no position bias.
             for t in 0..<n { rmsNorm(b.x + t * dim, weight: layer.crossNorm!, dim, eps: eps, into: b.xb + t * dim) }
             matMul(layer.cq!, b.xb, tokens: n, into: b.q, yStride: inner, scratch: b.scratch, pool: pool)
@@ -290,7 +291,7 @@ extension T5 {
             rmsNorm(b.x + t * dim, weight: decoderNorm, dim, eps: eps, into: b.xb + t * dim)
             for i in 0..<dim { b.xb[t * dim + i] *= logitScale }
         }
-        matMul(output, b.xb + logitRows.lowerBound * dim, tokens: logitRows.count, into: b.logits, yStride: vocab,
+        matMul(output, b.xb + logitRows.lowerBound * dim, tokens: logitRows.count, into: logits, yStride: vocab,
                scratch: b.scratch, pool: pool)
     }
 
