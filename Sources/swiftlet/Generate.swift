@@ -26,8 +26,7 @@ enum Generate {
         let t0 = monotonicMs()
         let model = try Model(path: try Common.modelPath(f, usage: usage))
         if model.isEncoderDecoder {
-            guard beams == 1 else { throw CLIError("--beams: beam search is not built yet; leave it at 1") }
-            return try encoderDecoder(model, f, prompt: prompt, params: params, o, loadMs: monotonicMs() - t0)
+            return try encoderDecoder(model, f, prompt: prompt, params: params, o, beams: beams, loadMs: monotonicMs() - t0)
         }
         if beams > 1 {
             throw CLIError("--beams: beam search runs for encoder-decoder models; decoders sample or take the argmax")
@@ -63,16 +62,42 @@ enum Generate {
 
     /// An encoder-decoder: PROMPT (or --ids) is the source; the target starts from the decoder start token and is
     /// sampled as a decoder's continuation is; "ids" are the tokens after the start token.
+    /// With --beams B > 1, a beam search (transformers' semantics, --length-penalty) whose best hypothesis is the
+    /// output and whose B finished hypotheses are listed in "beams".
     static func encoderDecoder(_ model: Model, _ f: Flags, prompt: String?, params: SamplerParams, _ o: GenerateOptions,
-                               loadMs: Double) throws -> Int32 {
+                               beams: Int, loadMs: Double) throws -> Int32 {
         let tokenizer = model.tokenizer
         let source = try prompt.map { tokenizer.encode($0, addSpecial: true) } ?? Common.ids(f.value("--ids")!, flag: "--ids")
         var options = Seq2SeqOptions()
         options.target = try f.int(f.value("-c") != nil ? "-c" : "--ctx", default: 0, range: 0...(1 << 24))
         options.threads = try f.int(f.value("-t") != nil ? "-t" : "--threads", default: 0, range: 0...1024)
+        options.beams = beams
         let session = try Seq2SeqSession(model, options)
         let t0 = monotonicMs()
         try session.encode(source)
+        if beams > 1 {
+            let penalty = try f.float("--length-penalty", default: 1, range: -100...100)
+            let t1 = monotonicMs()
+            let hypotheses = try session.beamSearch(maxTokens: o.maxTokens, lengthPenalty: penalty)
+            let best = Array(hypotheses[0].ids.dropFirst())
+            let stop = best.last.map(tokenizer.isEndOfGeneration) == true ? "eos" : "length"
+            if f.has("--json") {
+                let list = hypotheses.map {
+                    "{\"ids\":[\($0.ids.dropFirst().map(String.init).joined(separator: ","))],\"score\":\(jsonNumber($0.score))}"
+                }
+                var out = "{\"prompt_ids\":[\(source.map(String.init).joined(separator: ","))],"
+                out += "\"ids\":[\(best.map(String.init).joined(separator: ","))],\"text\":\(jsonQuoted(tokenizer.decode(best))),"
+                out += "\"stop\":\"\(stop)\",\"beams\":[\(list.joined(separator: ","))],"
+                out += "\"timings\":{\"load_ms\":\(jsonNumber(loadMs)),\"prompt_tokens\":\(source.count),"
+                out += "\"prompt_ms\":\(jsonNumber(t1 - t0)),\"gen_tokens\":\(best.count),\"gen_ms\":\(jsonNumber(monotonicMs() - t1))},"
+                out += "\"memory\":{\"weights_bytes\":\(model.weightsBytes),\"kv_bytes\":\(session.cacheBytes),"
+                out += "\"arena_bytes\":\(session.plan.bytes - session.cacheBytes)}}\n"
+                writeOut(out)
+            } else {
+                writeOut(tokenizer.decode(best) + "\n")
+            }
+            return 0
+        }
         var sampler = Sampler(params, vocabSize: model.vocabSize)
         var logits = try session.decode([session.decoderStart])
         let t1 = monotonicMs()

@@ -111,6 +111,16 @@ func encoderDecoderCLIMatchesTransformers(model name: String) throws {
     #expect(l.stdout == "{\"shape\":[\(logits.count),\(logits[0].count)]}\n", "\(l.stderr)")
     let data = try Data(contentsOf: URL(fileURLWithPath: file))
     expectClose(unflatten(data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }, logits[0].count), logits, "\(name) CLI logits")
+    let beams = try swiftlet(["generate", "-m", path, "-p", r["source_text"]!.string!, "-n", "\(greedy.count - 1)", "--beams", "4",
+                              "--json"])
+    try #require(beams.status == 0, "\(beams.stderr)")
+    let b = try JSONValue.parse(beams.stdout, what: "generate --beams")
+    let wanted = r["beam_ids"]!.array!.map { Array($0.array!.dropFirst()).map { Int32($0.int!) } }
+    #expect(b["beams"]?.array?.map { $0["ids"]!.array!.map { Int32($0.int!) } } == wanted, "beams")
+    #expect(b["ids"]?.array?.map { Int32($0.int!) } == wanted[0], "the best beam")
+    for (h, want) in zip(b["beams"]!.array!, r["beam_scores"]!.array!) {
+        #expect(abs(h["score"]!.double! - want.double!) <= 1e-4 * max(1, abs(want.double!)))
+    }
     expectOneErrorLine(try swiftlet(["generate", "-m", path, "--ids", "5,6", "--beams", "0"]), containing: "--beams")
     expectOneErrorLine(try swiftlet(["logits", "-m", path, "--ids", "5,6", "--out", file]), containing: "--decoder-ids")
 }
