@@ -47,14 +47,8 @@ enum Generate {
         if !json { stream.finish { writeOut($0) }; writeOut("\n") }
         let text = tokenizer.decode(r.ids)
         if json {
-            var out = "{\"prompt_ids\":[\(ids.map(String.init).joined(separator: ","))],"
-            out += "\"ids\":[\(r.ids.map(String.init).joined(separator: ","))],\"text\":\(jsonQuoted(text)),"
-            out += "\"stop\":\"\(r.stop.rawValue)\",\"timings\":{\"load_ms\":\(jsonNumber(loadMs)),"
-            out += "\"prompt_tokens\":\(r.promptTokens),\"prompt_ms\":\(jsonNumber(r.promptMs)),"
-            out += "\"gen_tokens\":\(r.ids.count),\"gen_ms\":\(jsonNumber(r.genMs))},"
-            out += "\"memory\":{\"weights_bytes\":\(session.model.weightsBytes),\"kv_bytes\":\(session.kvBytes),"
-            out += "\"arena_bytes\":\(session.arenaBytes)}}\n"
-            writeOut(out)
+            writeOut(jsonObject(prompt: ids, r, text: text, loadMs: loadMs,
+                          memory: (session.model.weightsBytes, session.kvBytes, session.arenaBytes)))
         }
         writeErr(timingLine(r, loadMs: loadMs))
         return 0
@@ -80,19 +74,15 @@ enum Generate {
             let t1 = monotonicMs()
             let hypotheses = try session.beamSearch(maxTokens: o.maxTokens, lengthPenalty: penalty)
             let best = Array(hypotheses[0].ids.dropFirst())
-            let stop = best.last.map(tokenizer.isEndOfGeneration) == true ? "eos" : "length"
+            let stop: StopReason = best.last.map(tokenizer.isEndOfGeneration) == true ? .eos : .length
             if f.has("--json") {
                 let list = hypotheses.map {
                     "{\"ids\":[\($0.ids.dropFirst().map(String.init).joined(separator: ","))],\"score\":\(jsonNumber($0.score))}"
                 }
-                var out = "{\"prompt_ids\":[\(source.map(String.init).joined(separator: ","))],"
-                out += "\"ids\":[\(best.map(String.init).joined(separator: ","))],\"text\":\(jsonQuoted(tokenizer.decode(best))),"
-                out += "\"stop\":\"\(stop)\",\"beams\":[\(list.joined(separator: ","))],"
-                out += "\"timings\":{\"load_ms\":\(jsonNumber(loadMs)),\"prompt_tokens\":\(source.count),"
-                out += "\"prompt_ms\":\(jsonNumber(t1 - t0)),\"gen_tokens\":\(best.count),\"gen_ms\":\(jsonNumber(monotonicMs() - t1))},"
-                out += "\"memory\":{\"weights_bytes\":\(model.weightsBytes),\"kv_bytes\":\(session.cacheBytes),"
-                out += "\"arena_bytes\":\(session.plan.bytes - session.cacheBytes)}}\n"
-                writeOut(out)
+                var r = GenerateResult()
+                (r.ids, r.stop, r.promptTokens, r.promptMs, r.genMs) = (best, stop, source.count, t1 - t0, monotonicMs() - t1)
+                writeOut(jsonObject(prompt: source, r, text: tokenizer.decode(best), beams: "[\(list.joined(separator: ","))]",
+                              loadMs: loadMs, memory: (model.weightsBytes, session.cacheBytes, session.plan.bytes - session.cacheBytes)))
             } else {
                 writeOut(tokenizer.decode(best) + "\n")
             }
@@ -129,17 +119,24 @@ enum Generate {
         r.promptMs = t1 - t0
         r.genMs = monotonicMs() - t1
         if json {
-            var out = "{\"prompt_ids\":[\(source.map(String.init).joined(separator: ","))],"
-            out += "\"ids\":[\(ids.map(String.init).joined(separator: ","))],\"text\":\(jsonQuoted(tokenizer.decode(ids))),"
-            out += "\"stop\":\"\(stop.rawValue)\",\"timings\":{\"load_ms\":\(jsonNumber(loadMs)),"
-            out += "\"prompt_tokens\":\(source.count),\"prompt_ms\":\(jsonNumber(r.promptMs)),"
-            out += "\"gen_tokens\":\(ids.count),\"gen_ms\":\(jsonNumber(r.genMs))},"
-            out += "\"memory\":{\"weights_bytes\":\(model.weightsBytes),\"kv_bytes\":\(session.cacheBytes),"
-            out += "\"arena_bytes\":\(session.plan.bytes - session.cacheBytes)}}\n"
-            writeOut(out)
+            writeOut(jsonObject(prompt: source, r, text: tokenizer.decode(ids), loadMs: loadMs,
+                          memory: (model.weightsBytes, session.cacheBytes, session.plan.bytes - session.cacheBytes)))
         }
         writeErr(timingLine(r, loadMs: loadMs))
         return 0
+    }
+
+    /// generate's --json object (INTERFACE.md); `beams`, a JSON list, when a beam search ran.
+    static func jsonObject(prompt: [Int32], _ r: GenerateResult, text: String, beams: String? = nil, loadMs: Double,
+                     memory: (weights: Int, kv: Int, arena: Int)) -> String {
+        var out = "{\"prompt_ids\":[\(prompt.map(String.init).joined(separator: ","))],"
+        out += "\"ids\":[\(r.ids.map(String.init).joined(separator: ","))],\"text\":\(jsonQuoted(text)),"
+        out += "\"stop\":\"\(r.stop.rawValue)\"," + (beams.map { "\"beams\":\($0)," } ?? "")
+        out += "\"timings\":{\"load_ms\":\(jsonNumber(loadMs)),"
+        out += "\"prompt_tokens\":\(r.promptTokens),\"prompt_ms\":\(jsonNumber(r.promptMs)),"
+        out += "\"gen_tokens\":\(r.ids.count),\"gen_ms\":\(jsonNumber(r.genMs))},"
+        out += "\"memory\":{\"weights_bytes\":\(memory.weights),\"kv_bytes\":\(memory.kv),\"arena_bytes\":\(memory.arena)}}\n"
+        return out
     }
 
     static func samplerParams(_ f: Flags) throws -> SamplerParams {
