@@ -84,7 +84,8 @@ void swiftlet_session_reset(swiftlet_session *session);
    appended to what the session holds, so successive calls continue one conversation; a prefix the cache
    already holds is not evaluated again. Generates up to max_tokens tokens, calling on_token (may be NULL)
    for each. A full context is SWIFTLET_ERR_CONTEXT_FULL; a callback returning false ends with SWIFTLET_OK.
-   Encoder models: SWIFTLET_ERR_UNSUPPORTED. */
+   Encoder-decoder models (T5, FLAN-T5) translate the prompt as a new source, sampling the target as params say
+   or, with n_beams > 1, handing over the best beam's tokens. Encoder models: SWIFTLET_ERR_UNSUPPORTED. */
 swiftlet_status swiftlet_generate(swiftlet_session *session, const char *prompt, size_t prompt_len,
                                   int32_t max_tokens, swiftlet_token_fn on_token, void *user);
 /* Resets, evaluates ids from position 0 and writes the last row's logits (capacity ≥ vocab size). Encoder

@@ -63,12 +63,14 @@ final class ModelHandle {
 final class SessionHandle {
     let decoder: Session?
     let encoder: EncoderSession?
+    let seq2seq: Seq2SeqSession?
     let params: SamplerParams
     /// Every token of the conversation (prompts and generated), of which the cache holds all but the last.
     var conversation: [Int32] = []
-    init(decoder: Session?, encoder: EncoderSession?, _ params: SamplerParams) {
+    init(decoder: Session? = nil, encoder: EncoderSession? = nil, seq2seq: Seq2SeqSession? = nil, _ params: SamplerParams) {
         self.decoder = decoder
         self.encoder = encoder
+        self.seq2seq = seq2seq
         self.params = params
     }
 }
@@ -148,8 +150,11 @@ public func swiftlet_session_create(_ mp: OpaquePointer?, _ params: UnsafePointe
         return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_session_create: a parameter is out of range "
             + "(n_ctx, n_threads, top_k ≥ 0; temperature ≥ 0; top_p, min_p in [0, 1]; repeat_penalty > 0)")
     }
-    guard p.n_beams <= 1 else {
-        return fail(SWIFTLET_ERR_UNSUPPORTED, "beam search (n_beams \(p.n_beams)) is for encoder-decoder models (issue 6)")
+    guard p.n_beams >= 1, p.n_beams <= 64 else {
+        return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_session_create: n_beams \(p.n_beams) is not in 1...64")
+    }
+    guard p.n_beams == 1 || m.isEncoderDecoder else {
+        return fail(SWIFTLET_ERR_UNSUPPORTED, "beam search (n_beams \(p.n_beams)) is for encoder-decoder models")
     }
     var o = SessionOptions()
     o.context = Int(p.n_ctx)
@@ -166,9 +171,15 @@ public func swiftlet_session_create(_ mp: OpaquePointer?, _ params: UnsafePointe
         if m.encoder != nil {
             var e = EncoderOptions()
             e.threads = Int(p.n_threads)
-            handle = SessionHandle(decoder: nil, encoder: try EncoderSession(m, e), s)
+            handle = SessionHandle(encoder: try EncoderSession(m, e), s)
+        } else if m.isEncoderDecoder {
+            var e = Seq2SeqOptions()
+            e.target = Int(p.n_ctx)
+            e.threads = Int(p.n_threads)
+            e.beams = Int(p.n_beams)
+            handle = SessionHandle(seq2seq: try Seq2SeqSession(m, e), s)
         } else {
-            handle = SessionHandle(decoder: try Session(m, o), encoder: nil, s)
+            handle = SessionHandle(decoder: try Session(m, o), s)
         }
         out.pointee = OpaquePointer(Unmanaged.passRetained(handle).toOpaque())
         return SWIFTLET_OK
@@ -186,7 +197,7 @@ public func swiftlet_session_free(_ p: OpaquePointer?) {
 @_cdecl("swiftlet_session_memory_bytes")
 public func swiftlet_session_memory_bytes(_ p: OpaquePointer?) -> Int {
     guard let h = session(p) else { return 0 }
-    return h.decoder?.plan.bytes ?? h.encoder?.plan.bytes ?? 0
+    return h.decoder?.plan.bytes ?? h.encoder?.plan.bytes ?? h.seq2seq?.plan.bytes ?? 0
 }
 
 @_cdecl("swiftlet_session_reset")
@@ -244,11 +255,12 @@ public func swiftlet_generate(_ sp: OpaquePointer?, _ promptPointer: UnsafePoint
                               _ maxTokens: Int32, _ onToken: swiftlet_token_fn?,
                               _ user: UnsafeMutableRawPointer?) -> swiftlet_status {
     guard let h = session(sp) else { return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_generate: session is NULL") }
+    guard maxTokens >= 1 else { return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_generate: max_tokens \(maxTokens) < 1") }
+    guard let prompt = text(promptPointer, promptLength, "swiftlet_generate: prompt") else { return SWIFTLET_ERR_INVALID_ARGUMENT }
+    if let s = h.seq2seq { return translate(s, h.params, prompt, Int(maxTokens), onToken, user) }
     guard let session = h.decoder else {
         return fail(SWIFTLET_ERR_UNSUPPORTED, "swiftlet_generate: this is an encoder model (use swiftlet_embed)")
     }
-    guard maxTokens >= 1 else { return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_generate: max_tokens \(maxTokens) < 1") }
-    guard let prompt = text(promptPointer, promptLength, "swiftlet_generate: prompt") else { return SWIFTLET_ERR_INVALID_ARGUMENT }
     let tokenizer = session.model.tokenizer
     let conversation = h.conversation + tokenizer.encode(prompt, addSpecial: h.conversation.isEmpty)
     guard !conversation.isEmpty else { return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_generate: the prompt is empty") }
@@ -275,6 +287,37 @@ public func swiftlet_generate(_ sp: OpaquePointer?, _ promptPointer: UnsafePoint
     }
 }
 
+/// An encoder-decoder's swiftlet_generate: the prompt is a new source; the target is sampled (or, with n_beams > 1,
+/// the best beam), each token handed to `onToken` with the text it completes.
+private func translate(_ s: Seq2SeqSession, _ params: SamplerParams, _ prompt: String, _ maxTokens: Int,
+                       _ onToken: swiftlet_token_fn?, _ user: UnsafeMutableRawPointer?) -> swiftlet_status {
+    let tokenizer = s.model.tokenizer
+    var stream = TextStream(tokenizer)
+    func emit(_ id: Int32) -> Bool {
+        guard let onToken else { return true }
+        var emitted = false, keepGoing = true
+        stream.push(id) { bytes in
+            emitted = true
+            keepGoing = onToken(id, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count, user)
+        }
+        if !emitted { keepGoing = onToken(id, nil, 0, user) }
+        return keepGoing
+    }
+    do {
+        try s.encode(tokenizer.encode(prompt, addSpecial: true))
+        if s.beams > 1 {
+            for id in try s.beamSearch(maxTokens: maxTokens)[0].ids.dropFirst() where !emit(id) { break }
+            return SWIFTLET_OK
+        }
+        var sampler = Sampler(params, vocabSize: s.model.vocabSize)
+        let r = try s.generate(maxTokens: maxTokens, sampler: &sampler, onToken: emit)
+        if r.stop == .context { return fail(SWIFTLET_ERR_CONTEXT_FULL, "swiftlet_generate: the target limit of \(s.targetLimit) tokens is full") }
+        return SWIFTLET_OK
+    } catch {
+        return fail(error)
+    }
+}
+
 @_cdecl("swiftlet_logits")
 public func swiftlet_logits(_ sp: OpaquePointer?, _ ids: UnsafePointer<Int32>?, _ n: Int,
                             _ logits: UnsafeMutablePointer<Float>?, _ capacity: Int) -> swiftlet_status {
@@ -282,7 +325,9 @@ public func swiftlet_logits(_ sp: OpaquePointer?, _ ids: UnsafePointer<Int32>?, 
     guard let ids, n > 0 else { return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_logits: no ids") }
     let list = Array(UnsafeBufferPointer(start: ids, count: n))
     if let e = h.encoder { return encoderLogits(e, list, logits, capacity) }
-    guard let session = h.decoder else { return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_logits: session is NULL") }
+    guard let session = h.decoder else {
+        return fail(SWIFTLET_ERR_UNSUPPORTED, "swiftlet_logits: an encoder-decoder's logits need a target as well (the CLI's --decoder-ids)")
+    }
     let vocab = session.shape.vocab
     guard let logits, capacity >= vocab else {
         return fail(SWIFTLET_ERR_BUFFER_TOO_SMALL, "swiftlet_logits: capacity \(capacity) is less than the vocabulary size \(vocab)")
@@ -324,7 +369,7 @@ public func swiftlet_embed(_ sp: OpaquePointer?, _ textPointer: UnsafePointer<CC
                            _ embedding: UnsafeMutablePointer<Float>?, _ capacity: Int) -> swiftlet_status {
     guard let h = session(sp) else { return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_embed: session is NULL") }
     guard let e = h.encoder else {
-        return fail(SWIFTLET_ERR_UNSUPPORTED, "swiftlet_embed: embeddings come from encoder models; this model is a decoder")
+        return fail(SWIFTLET_ERR_UNSUPPORTED, "swiftlet_embed: embeddings come from encoder models; this model is not one")
     }
     guard let s = text(textPointer, textLength, "swiftlet_embed: text") else { return SWIFTLET_ERR_INVALID_ARGUMENT }
     let dim = e.encoder.shape.dim

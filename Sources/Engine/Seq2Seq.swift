@@ -166,6 +166,33 @@ public final class Seq2SeqSession {
         return UnsafeMutableBufferPointer(start: state.buffers.logits, count: ids.count * t5.vocab)
     }
 
+    /// Decoding from the decoder start token with `sampler` (llama.cpp's chain; temperature 0 is the argmax): up to
+    /// `maxTokens` new tokens, ending after an end-of-generation token (masked with `ignoreEOS`), at the target limit,
+    /// or when `onToken` returns false. The result's ids are the new tokens (not the start token).
+    public func generate(maxTokens: Int, sampler: inout Sampler, ignoreEOS: Bool = false,
+                         onToken: (Int32) -> Bool) throws(ModelError) -> GenerateResult {
+        var r = GenerateResult()
+        let tokenizer = model.tokenizer
+        let t0 = monotonicMs()
+        var logits = try decode([decoderStart])
+        r.promptTokens = sourceCount
+        let t1 = monotonicMs()
+        r.promptMs = t1 - t0
+        while r.ids.count < maxTokens {
+            if ignoreEOS { for id in tokenizer.endOfGeneration { logits[Int(id)] = -.infinity } }
+            let next = sampler.sample(logits)
+            sampler.accept(next)
+            r.ids.append(next)
+            if !onToken(next) { r.stop = .stopped; break }
+            if tokenizer.isEndOfGeneration(next) { r.stop = .eos; break }
+            if r.ids.count == maxTokens { r.stop = .length; break }
+            guard targetCount < targetLimit else { r.stop = .context; break }
+            logits = try decode([next])
+        }
+        r.genMs = monotonicMs() - t1
+        return r
+    }
+
     /// Greedy decoding from the decoder start token: up to `maxTokens` new tokens, ending after the end token.
     /// Returns the target, the start token first (transformers' generate output).
     public func greedy(maxTokens: Int) throws(ModelError) -> [Int32] {

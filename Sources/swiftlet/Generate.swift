@@ -89,38 +89,17 @@ enum Generate {
             return 0
         }
         var sampler = Sampler(params, vocabSize: model.vocabSize)
-        var logits = try session.decode([session.decoderStart])
-        let t1 = monotonicMs()
-        var ids: [Int32] = [], stop = StopReason.length
         let json = f.has("--json")
         var stream = TextStream(tokenizer)
-        while ids.count < o.maxTokens {
-            if o.ignoreEOS { for id in tokenizer.endOfGeneration { logits[Int(id)] = -.infinity } }
-            let next = sampler.sample(logits)
-            sampler.accept(next)
-            ids.append(next)
-            if tokenizer.isEndOfGeneration(next) {
-                stop = .eos
-                break
-            }
-            if !json { stream.push(next) { writeOut($0) } }
-            guard ids.count < o.maxTokens else { break }
-            guard session.targetCount < session.targetLimit else {
-                stop = .context
-                break
-            }
-            logits = try session.decode([next])
+        var r = try session.generate(maxTokens: o.maxTokens, sampler: &sampler, ignoreEOS: o.ignoreEOS) { id in
+            if !json { stream.push(id) { writeOut($0) } }
+            return true
         }
+        r.promptMs = monotonicMs() - t0 - r.genMs  // the encoder's time counts as the prompt's
         if !json { stream.finish { writeOut($0) }; writeOut("\n") }
-        var r = GenerateResult()
-        r.ids = ids
-        r.stop = stop
-        r.promptTokens = source.count
-        r.promptMs = t1 - t0
-        r.genMs = monotonicMs() - t1
         if json {
-            writeOut(jsonObject(prompt: source, r, text: tokenizer.decode(ids), loadMs: loadMs,
-                          memory: (model.weightsBytes, session.cacheBytes, session.plan.bytes - session.cacheBytes)))
+            writeOut(jsonObject(prompt: source, r, text: tokenizer.decode(r.ids), loadMs: loadMs,
+                                memory: (model.weightsBytes, session.cacheBytes, session.plan.bytes - session.cacheBytes)))
         }
         writeErr(timingLine(r, loadMs: loadMs))
         return 0
@@ -128,7 +107,7 @@ enum Generate {
 
     /// generate's --json object (INTERFACE.md); `beams`, a JSON list, when a beam search ran.
     static func jsonObject(prompt: [Int32], _ r: GenerateResult, text: String, beams: String? = nil, loadMs: Double,
-                     memory: (weights: Int, kv: Int, arena: Int)) -> String {
+                           memory: (weights: Int, kv: Int, arena: Int)) -> String {
         var out = "{\"prompt_ids\":[\(prompt.map(String.init).joined(separator: ","))],"
         out += "\"ids\":[\(r.ids.map(String.init).joined(separator: ","))],\"text\":\(jsonQuoted(text)),"
         out += "\"stop\":\"\(r.stop.rawValue)\"," + (beams.map { "\"beams\":\($0)," } ?? "")
