@@ -13,7 +13,7 @@ enum ModelFamily: Sendable {
     case ctrl(CTRL)
     case xlnet(XLNet)
     case encoder(Encoder)
-    case seq2seq(T5)
+    case seq2seq(any EncoderDecoderNet)
 }
 
 public final class Model: Sendable {

@@ -3,9 +3,42 @@
 // and values; `decode` appends target tokens, their self-attention keys and values going to a per-layer cache.
 
 import Kernels
+import Quant
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// What a Seq2SeqSession runs: an encoder-decoder family's sizes and passes (Models/T5.swift).
+protocol EncoderDecoderNet: AnyObject, Sendable {
+    var dim: Int { get }
+    var vocab: Int { get }
+    var decoderStart: Int32 { get }
+    /// The widest attention projection, feed-forward layer and head of either stack.
+    var maxInner: Int { get }
+    var maxFF: Int { get }
+    var maxHeadDim: Int { get }
+    var decoderLayers: Int { get }
+    /// Width of a decoder layer's cross-attention keys and values (and of its self-attention cache rows).
+    var crossInner: Int { get }
+    var matrixTypes: Set<GGMLType> { get }
+    /// The encoder over the `n` tokens in st.buffers.tokens: its output into st.buffers.encoded and every decoder
+    /// layer's cross-attention keys and values into st.crossKeys/crossValues.
+    func encode(_ n: Int, _ st: Seq2SeqState)
+    /// The decoder over `tokens` at positions start..<start+n of beam `beam`, attending to `source` encoded tokens.
+    func decode(_ tokens: UnsafeBufferPointer<Int32>, start: Int, source: Int, logitRows: Range<Int>, beam: Int,
+                into logits: UnsafeMutablePointer<Float>, _ st: Seq2SeqState)
+}
+
+/// One attention head of one query over `count` key rows `stride` floats apart: softmax(q·k + bias(j)) · v, left in
+/// scores[count..<count + headDim]. The encoder-decoders' attention: their sequences are short and their heads odd.
+func attendRows(_ q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, count: Int, stride: Int,
+                headDim: Int, scores: UnsafeMutablePointer<Float>, bias: (Int) -> Float) {
+    for j in 0..<count { scores[j] = dot(q, keys + j * stride, headDim) + bias(j) }
+    softmax(scores, count)
+    let out = scores + count
+    out.update(repeating: 0, count: headDim)
+    for j in 0..<count { axpy(scores[j], values + j * stride, out, headDim) }
+}
 
 public struct Seq2SeqOptions: Sendable {
     /// The longest source in tokens; 0: the model's context length.
@@ -55,7 +88,7 @@ struct Seq2SeqState {
 
 public final class Seq2SeqSession {
     public let model: Model
-    let t5: T5
+    let net: any EncoderDecoderNet
     public let sourceLimit: Int, targetLimit: Int
     /// Beams this session can search with.
     public let beams: Int
@@ -67,33 +100,33 @@ public final class Seq2SeqSession {
     public private(set) var sourceCount = 0, targetCount = 0
 
     public init(_ model: Model, _ options: Seq2SeqOptions = Seq2SeqOptions()) throws(ModelError) {
-        guard case let .seq2seq(t5) = model.family else {
+        guard case let .seq2seq(net) = model.family else {
             throw .unsupported("'\(model.architecture)' in an encoder-decoder session")
         }
         let positions = try model.contextLength()
         let source = options.source > 0 ? options.source : positions, target = options.target > 0 ? options.target : positions
         let threads = options.threads > 0 ? options.threads : max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        let rows = max(source, target), inner = t5.inner
+        let rows = max(source, target), inner = net.maxInner, cross = net.crossInner
         var p = ArenaPlan()
         let tokens = p.reserve("ids", source * 4)
-        let x = p.floats("x", rows * t5.dim), xb = p.floats("xb", rows * t5.dim), out = p.floats("out", rows * t5.dim)
-        let encoded = p.floats("encoded", source * t5.dim)
+        let x = p.floats("x", rows * net.dim), xb = p.floats("xb", rows * net.dim), out = p.floats("out", rows * net.dim)
+        let encoded = p.floats("encoded", source * net.dim)
         let q = p.floats("q", rows * inner), attn = p.floats("attn", rows * inner)
-        let h1 = p.floats("ff", rows * t5.ff), h2 = p.floats("ff", rows * t5.ff)
-        let scores = p.floats("att", rows + t5.headDim)
+        let h1 = p.floats("ff", rows * net.maxFF), h2 = p.floats("ff", rows * net.maxFF)
+        let scores = p.floats("att", rows + net.maxHeadDim)
         let beams = max(1, options.beams)
-        let logits = p.floats("logits", max(target, beams) * t5.vocab)
+        let logits = p.floats("logits", max(target, beams) * net.vocab)
         var scratchBytes = 0
-        for type in t5.matrixTypes {
-            for cols in [t5.dim, inner, t5.ff] {
+        for type in net.matrixTypes {
+            for cols in [net.dim, inner, net.maxFF] {
                 scratchBytes = max(scratchBytes, matMulScratchBytes(type, cols: cols, tokens: rows, threads: threads))
             }
         }
         let scratch = p.reserve("scratch", scratchBytes)
         let encoderKeys = p.floats("kv", source * inner), encoderValues = p.floats("kv", source * inner)
-        let cross = t5.decoder.map { _ in (p.floats("cross kv", source * inner), p.floats("cross kv", source * inner)) }
+        let crossKV = (0..<net.decoderLayers).map { _ in (p.floats("cross kv", source * cross), p.floats("cross kv", source * cross)) }
         let sets = beams > 1 ? 2 : 1
-        let own = (0..<sets).map { _ in t5.decoder.map { _ in (p.floats("kv", beams * target * inner), p.floats("kv", beams * target * inner)) } }
+        let own = (0..<sets).map { _ in (0..<net.decoderLayers).map { _ in (p.floats("kv", beams * target * cross), p.floats("kv", beams * target * cross)) } }
         let limit = options.memoryLimit ?? sysconf(Int32(_SC_PHYS_PAGES)) * sysconf(Int32(_SC_PAGESIZE))
         guard p.bytes <= limit else {
             throw .outOfMemory("the session needs \(formatBytes(p.bytes)), more than the limit of \(formatBytes(limit))")
@@ -107,13 +140,13 @@ public final class Seq2SeqSession {
         current = .allocate(capacity: 1)
         current.pointee = 0
         state = Seq2SeqState(buffers: b, scratchKeys: f(encoderKeys), scratchValues: f(encoderValues),
-                             crossKeys: cross.map { f($0.0) }, crossValues: cross.map { f($0.1) },
+                             crossKeys: crossKV.map { f($0.0) }, crossValues: crossKV.map { f($0.1) },
                              selfCaches: own.map { set in (set.map { f($0.0) }, set.map { f($0.1) }) }, current: current,
-                             beamStride: target * inner, pool: ThreadPool(threads: threads))
+                             beamStride: target * cross, pool: ThreadPool(threads: threads))
         self.beams = beams
         plan = p
         self.model = model
-        self.t5 = t5
+        self.net = net
         sourceLimit = source
         targetLimit = target
     }
@@ -121,7 +154,7 @@ public final class Seq2SeqSession {
     deinit { current.deallocate() }
 
     /// The decoder's first token.
-    public var decoderStart: Int32 { t5.decoderStart }
+    public var decoderStart: Int32 { net.decoderStart }
 
     /// Runs the encoder over `source` and keeps the decoder's cross-attention keys and values; forgets the target.
     public func encode(_ source: [Int32]) throws(ModelError) {
@@ -129,23 +162,23 @@ public final class Seq2SeqSession {
         guard source.count <= sourceLimit else {
             throw .invalidInput("the source has \(source.count) tokens, more than the limit of \(sourceLimit)")
         }
-        for (i, id) in source.enumerated() where id < 0 || Int(id) >= t5.vocab {
-            throw .invalidInput("token id \(id) at index \(i) is not in the vocabulary (0..<\(t5.vocab))")
+        for (i, id) in source.enumerated() where id < 0 || Int(id) >= net.vocab {
+            throw .invalidInput("token id \(id) at index \(i) is not in the vocabulary (0..<\(net.vocab))")
         }
         for (i, id) in source.enumerated() { state.buffers.tokens[i] = id }
-        t5.encode(source.count, state)
+        net.encode(source.count, state)
         sourceCount = source.count
         targetCount = 0
     }
 
     /// The encoder's output for the current source: (tokens, dim), row-major.
     public var encoded: UnsafeBufferPointer<Float> {
-        UnsafeBufferPointer(start: state.buffers.encoded, count: sourceCount * t5.dim)
+        UnsafeBufferPointer(start: state.buffers.encoded, count: sourceCount * net.dim)
     }
 
     /// Bytes of the cross-attention and self-attention caches.
     public var cacheBytes: Int {
-        2 * t5.decoder.count * (sourceLimit + (beams > 1 ? 2 : 1) * beams * targetLimit) * t5.inner * 4
+        2 * net.decoderLayers * (sourceLimit + (beams > 1 ? 2 : 1) * beams * targetLimit) * net.crossInner * 4
     }
 
     /// Appends `ids` to the target and returns the logits at every one of them (rows of vocab), valid until the
@@ -156,14 +189,14 @@ public final class Seq2SeqSession {
         guard targetCount + ids.count <= targetLimit else {
             throw .contextFull("\(targetCount + ids.count) target tokens do not fit the limit of \(targetLimit)")
         }
-        for (i, id) in ids.enumerated() where id < 0 || Int(id) >= t5.vocab {
-            throw .invalidInput("token id \(id) at index \(i) is not in the vocabulary (0..<\(t5.vocab))")
+        for (i, id) in ids.enumerated() where id < 0 || Int(id) >= net.vocab {
+            throw .invalidInput("token id \(id) at index \(i) is not in the vocabulary (0..<\(net.vocab))")
         }
         ids.withUnsafeBufferPointer { p in
-            t5.decode(p, start: targetCount, source: sourceCount, logitRows: 0..<ids.count, into: state.buffers.logits, state)
+            net.decode(p, start: targetCount, source: sourceCount, logitRows: 0..<ids.count, beam: 0, into: state.buffers.logits, state)
         }
         targetCount += ids.count
-        return UnsafeMutableBufferPointer(start: state.buffers.logits, count: ids.count * t5.vocab)
+        return UnsafeMutableBufferPointer(start: state.buffers.logits, count: ids.count * net.vocab)
     }
 
     /// Decoding from the decoder start token with `sampler` (llama.cpp's chain; temperature 0 is the argmax): up to
@@ -201,7 +234,7 @@ public final class Seq2SeqSession {
         let eos = model.tokenizer.eos
         for _ in 0..<maxTokens {
             var best = 0
-            for i in 1..<t5.vocab where logits[i] > logits[best] { best = i }
+            for i in 1..<net.vocab where logits[i] > logits[best] { best = i }
             target.append(Int32(best))
             if Int32(best) == eos || targetCount >= targetLimit { break }
             logits = try decode([Int32(best)])
@@ -218,7 +251,7 @@ public final class Seq2SeqSession {
     public func beamSearch(maxTokens: Int, lengthPenalty: Float = 1) throws(ModelError) -> [Hypothesis] {
         guard sourceCount > 0 else { throw .invalidInput("no source: encode one first") }
         guard beams > 1 else { throw .invalidInput("a beam search needs a session made for 2 or more beams") }
-        let b = beams, v = t5.vocab, eos = model.tokenizer.eos.map(Int.init) ?? -1
+        let b = beams, v = net.vocab, eos = model.tokenizer.eos.map(Int.init) ?? -1
         let maxLength = min(1 + maxTokens, targetLimit)
         var running = [[Int32]](repeating: [decoderStart], count: b)
         var runningScores = [Float](repeating: -1e9, count: b)
@@ -234,7 +267,7 @@ public final class Seq2SeqSession {
             for beam in 0..<b {
                 var token = running[beam][length - 1]
                 withUnsafePointer(to: &token) { p in
-                    t5.decode(UnsafeBufferPointer(start: p, count: 1), start: length - 1, source: sourceCount, logitRows: 0..<1,
+                    net.decode(UnsafeBufferPointer(start: p, count: 1), start: length - 1, source: sourceCount, logitRows: 0..<1,
                               beam: beam, into: logits + beam * v, state)
                 }
             }
@@ -290,8 +323,8 @@ public final class Seq2SeqSession {
 
     /// Beam slot i takes slot parents[i]'s self-attention cache (its first `rows` positions), through the other set.
     private func reorder(_ parents: [Int], rows: Int) {
-        let from = current.pointee, to = 1 - from, n = rows * t5.inner
-        for l in 0..<t5.decoder.count {
+        let from = current.pointee, to = 1 - from, n = rows * net.crossInner
+        for l in 0..<net.decoderLayers {
             for (beam, parent) in parents.enumerated() {
                 (state.selfCaches[to].keys[l] + beam * state.beamStride).update(
                     from: state.selfCaches[from].keys[l] + parent * state.beamStride, count: n)

@@ -54,9 +54,14 @@ struct T5Layer: @unchecked Sendable {  // views into the immutable mapping
     let down: Matrix                    // (dim, ff)
 }
 
-public final class T5: @unchecked Sendable {  // weights are views into the immutable mapping
+public final class T5: EncoderDecoderNet, @unchecked Sendable {  // weights are views into the immutable mapping
     static let architecture = "t5"
     let dim, heads, headDim, ff, vocab, buckets, maxDistance: Int
+    var maxInner: Int { inner }
+    var maxFF: Int { ff }
+    var maxHeadDim: Int { headDim }
+    var decoderLayers: Int { decoder.count }
+    var crossInner: Int { inner }
     let eps: Float
     /// d_model^-0.5 before a tied head (T5 v1.0), 1 otherwise.
     let logitScale: Float
@@ -316,15 +321,10 @@ extension T5 {
         add(b.out, into: b.x, n * dim)
     }
 
-    /// One head of one query over `count` key rows (`inner` apart): softmax(q·k + bias) · v, unscaled as T5
-    /// computes it; the result is left in scores[count..<count + headDim].
+    /// One head of one query over `count` key rows, unscaled as T5 computes it (attendRows).
     private func attend(_ q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, count: Int,
                         scores: UnsafeMutablePointer<Float>, bias: (Int) -> Float) {
-        for j in 0..<count { scores[j] = dot(q, keys + j * inner, headDim) + bias(j) }
-        softmax(scores, count)
-        let out = scores + count
-        out.update(repeating: 0, count: headDim)
-        for j in 0..<count { axpy(scores[j], values + j * inner, out, headDim) }
+        attendRows(q, keys: keys, values: values, count: count, stride: inner, headDim: headDim, scores: scores, bias: bias)
     }
 
     /// x += down · act(gate·RMSNorm(x)) ⊙ (up·RMSNorm(x)), or down · act(up·RMSNorm(x)) without a gate.
