@@ -30,7 +30,7 @@ public enum Pooling: Int, Sendable {
 
 /// A feed-forward or head activation, as transformers' config names it.
 enum Activation: Sendable {
-    case gelu, geluTanh, relu, tanh
+    case gelu, geluTanh, relu, tanh, silu
 
     init(_ name: String, key: String) throws(ModelError) {
         switch name {
@@ -38,7 +38,8 @@ enum Activation: Sendable {
         case "gelu_new", "gelu_pytorch_tanh", "gelu_fast": self = .geluTanh
         case "relu": self = .relu
         case "tanh": self = .tanh
-        default: throw .config(key: key, reason: "activation '\(name)' is not supported (gelu, gelu_new, relu, tanh)")
+        case "silu", "swish": self = .silu
+        default: throw .config(key: key, reason: "activation '\(name)' is not supported (gelu, gelu_new, relu, tanh, silu)")
         }
     }
 
@@ -48,6 +49,7 @@ enum Activation: Sendable {
         case .geluTanh: Kernels.geluTanh(x, n)
         case .relu: Kernels.relu(x, n)
         case .tanh: for i in 0..<n { x[i] = tanhf(x[i]) }
+        case .silu: Kernels.silu(x, n)
         }
     }
 }

@@ -22,6 +22,8 @@ public final class Model: Sendable {
     public let architecture: String
     public let tokenizer: Tokenizer
     let family: ModelFamily
+    /// An encoder-decoder's generation defaults and logits processors (none for other models).
+    public let generation: GenerationConfig
 
     /// Maps and validates `path`: the file's structure, then every tensor the architecture needs against
     /// its hyperparameters, then the tokenizer.
@@ -38,7 +40,14 @@ public final class Model: Sendable {
         case BERT.architecture: family = .encoder(try BERT.load(r))
         case ALBERT.architecture: family = .encoder(try ALBERT.load(r))
         case T5.architecture: family = .seq2seq(try T5(r))
-        default: throw .unsupported("architecture '\(architecture)' (this engine runs: llama, gpt2, ctrl, xlnet, bert, albert, t5)")
+        case BART.Family.bart.architecture: family = .seq2seq(try BARTModel(r, .bart))
+        case BART.Family.marian.architecture: family = .seq2seq(try BARTModel(r, .marian))
+        default: throw .unsupported("architecture '\(architecture)' (this engine runs: llama, gpt2, ctrl, xlnet, bert, albert, t5, bart, marian)")
+        }
+        if case let .seq2seq(net) = family {
+            generation = try GenerationConfig(r, architecture: architecture, vocab: net.vocab)
+        } else {
+            generation = GenerationConfig()
         }
         tokenizer = try Tokenizer(file)
         guard tokenizer.vocabSize <= vocabSize else {

@@ -211,11 +211,16 @@ public final class Seq2SeqSession {
         r.promptTokens = sourceCount
         let t1 = monotonicMs()
         r.promptMs = t1 - t0
+        var target = [decoderStart]
+        let maxLength = min(1 + maxTokens, targetLimit)
         while r.ids.count < maxTokens {
+            model.generation.process(logits.baseAddress!, vocab: net.vocab, target: target, maxLength: maxLength,
+                                     eos: tokenizer.eos)
             if ignoreEOS { for id in tokenizer.endOfGeneration { logits[Int(id)] = -.infinity } }
             let next = sampler.sample(logits)
             sampler.accept(next)
             r.ids.append(next)
+            target.append(next)
             if !onToken(next) { r.stop = .stopped; break }
             if tokenizer.isEndOfGeneration(next) { r.stop = .eos; break }
             if r.ids.count == maxTokens { r.stop = .length; break }
@@ -226,13 +231,14 @@ public final class Seq2SeqSession {
         return r
     }
 
-    /// Greedy decoding from the decoder start token: up to `maxTokens` new tokens, ending after the end token.
-    /// Returns the target, the start token first (transformers' generate output).
+    /// Greedy decoding from the decoder start token with the model's logits processors: up to `maxTokens` new
+    /// tokens, ending after the end token. Returns the target, the start token first (transformers' generate output).
     public func greedy(maxTokens: Int) throws(ModelError) -> [Int32] {
         var target = [decoderStart]
         var logits = try decode(target)
-        let eos = model.tokenizer.eos
+        let eos = model.tokenizer.eos, maxLength = min(1 + maxTokens, targetLimit)
         for _ in 0..<maxTokens {
+            model.generation.process(logits.baseAddress!, vocab: net.vocab, target: target, maxLength: maxLength, eos: eos)
             var best = 0
             for i in 1..<net.vocab where logits[i] > logits[best] { best = i }
             target.append(Int32(best))
@@ -242,16 +248,17 @@ public final class Seq2SeqSession {
         return target
     }
 
-    /// Beam search as transformers' generate runs it (early_stopping false, no logits processors): every step each
-    /// running beam's log-softmax plus its score, the best 2·beams candidates; those ending in the end token (or at
-    /// the length limit) among the best `beams` become finished hypotheses scored sum / length^lengthPenalty, the
-    /// best `beams` of the rest run on, their caches reordered; it stops when every candidate ends or no running
-    /// beam can still beat the worst finished one. Returns the finished hypotheses, best first, each target with
-    /// the start token first (as transformers' sequences).
-    public func beamSearch(maxTokens: Int, lengthPenalty: Float = 1) throws(ModelError) -> [Hypothesis] {
+    /// Beam search as transformers' generate runs it: every step each running beam's log-softmax, the model's
+    /// logits processors, plus its score; the best 2·beams candidates; those ending in the end token (or at the
+    /// length limit) among the best `beams` become finished hypotheses scored sum / length^lengthPenalty, the best
+    /// `beams` of the rest run on, their caches reordered. It stops when every candidate ends, when no running beam
+    /// can still beat the worst finished one, or, with `earlyStopping`, once `beams` hypotheses have finished.
+    /// Returns the finished hypotheses, best first, each target with the start token first (as transformers'
+    /// sequences).
+    public func beamSearch(maxTokens: Int, lengthPenalty: Float = 1, earlyStopping: Bool = false) throws(ModelError) -> [Hypothesis] {
         guard sourceCount > 0 else { throw .invalidInput("no source: encode one first") }
         guard beams > 1 else { throw .invalidInput("a beam search needs a session made for 2 or more beams") }
-        let b = beams, v = net.vocab, eos = model.tokenizer.eos.map(Int.init) ?? -1
+        let b = beams, v = net.vocab, eosToken = model.tokenizer.eos, eos = eosToken.map(Int.init) ?? -1
         let maxLength = min(1 + maxTokens, targetLimit)
         var running = [[Int32]](repeating: [decoderStart], count: b)
         var runningScores = [Float](repeating: -1e9, count: b)
@@ -280,9 +287,11 @@ public final class Seq2SeqSession {
                 for i in 0..<v { m = max(m, row[i]) }
                 var sum: Float = 0
                 for i in 0..<v { sum += expf(row[i] - m) }
-                let shift = m + logf(sum) - runningScores[beam]
+                let logSum = m + logf(sum)
+                for i in 0..<v { row[i] -= logSum }
+                model.generation.process(row, vocab: v, target: running[beam], maxLength: maxLength, eos: eosToken)
                 for i in 0..<v {
-                    let score = row[i] - shift
+                    let score = row[i] + runningScores[beam]
                     if candidates.count < 2 * b || score > candidates[candidates.count - 1].score {
                         var k = candidates.count
                         candidates.append((score, beam, i))
@@ -294,10 +303,11 @@ public final class Seq2SeqSession {
             let ends = candidates.map { $0.token == eos || length + 1 >= maxLength }
             // Finished: candidates that end among the best `beams`, merged with those before, best `beams` kept.
             let norm = powf(Float(length), lengthPenalty)
+            let full = earlyStopping && isFinished.allSatisfy { $0 }
             var merged = finished.enumerated().map { (score: $0.element.score, hypothesis: $0.element, done: isFinished[$0.offset]) }
             for (k, c) in candidates.enumerated() {
                 var score = c.score / norm
-                if !improvable || !(ends[k] && k < b) { score -= 1e9 }
+                if full || !improvable || !(ends[k] && k < b) { score -= 1e9 }
                 merged.append((score, Hypothesis(ids: running[c.beam] + [Int32(c.token)], score: score), ends[k] && k < b))
             }
             let order = merged.indices.sorted { merged[$0].score != merged[$1].score ? merged[$0].score > merged[$1].score : $0 < $1 }
@@ -316,7 +326,7 @@ public final class Seq2SeqSession {
             let best = runningScores[0] / powf(Float(length - 1), lengthPenalty)
             let worst = finished.map(\.score).min() ?? -1e9
             improvable = improvable && isFinished.indices.contains { best > (isFinished[$0] ? worst : -1e9) }
-            if !improvable || ends.allSatisfy({ $0 }) { break }
+            if !improvable || ends.allSatisfy({ $0 }) || (earlyStopping && isFinished.allSatisfy { $0 }) { break }
         }
         return finished
     }

@@ -253,6 +253,20 @@ public func geluErf(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
     }
 }
 
+/// x = x / (1 + e^-x) in place: SiLU (swish).
+public func silu(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
+    var i = 0
+    while i + 8 <= n {
+        let v = load8(x + i)
+        store8(v / (1 + exp8(-v)), x + i)
+        i += 8
+    }
+    while i < n {
+        x[i] = x[i] / (1 + expf(-x[i]))
+        i += 1
+    }
+}
+
 /// x = max(x, 0) in place.
 public func relu(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
     for i in 0..<n { x[i] = max(x[i], 0) }

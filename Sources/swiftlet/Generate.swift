@@ -5,7 +5,7 @@ import TensorFile
 
 enum Generate {
     static let usage = "swiftlet generate -m MODEL (-p PROMPT | --ids 1,2,3) [-n N] [--temp T] [--top-k K] [--top-p P] "
-        + "[--min-p P] [--repeat-penalty R] [--repeat-last-n N] [--seed S] [--ignore-eos] [--ctx C] "
+        + "[--min-p P] [--repeat-penalty R] [--repeat-last-n N] [--seed S] [--beams B] [--length-penalty L] [--ignore-eos] [--ctx C] "
         + "[--cache-type f16|f32] [--context-shift] [--keep N] [-t THREADS] [--json] [-v]"
 
     static func run(_ args: ArraySlice<String>) throws -> Int32 {
@@ -57,7 +57,8 @@ enum Generate {
     /// An encoder-decoder: PROMPT (or --ids) is the source; the target starts from the decoder start token and is
     /// sampled as a decoder's continuation is; "ids" are the tokens after the start token.
     /// With --beams B > 1, a beam search (transformers' semantics, --length-penalty) whose best hypothesis is the
-    /// output and whose B finished hypotheses are listed in "beams".
+    /// output and whose B finished hypotheses are listed in "beams". The model's generation config gives the
+    /// logits processors, the default length penalty and early stopping, and (without -n) the target length.
     static func encoderDecoder(_ model: Model, _ f: Flags, prompt: String?, params: SamplerParams, _ o: GenerateOptions,
                                beams: Int, loadMs: Double) throws -> Int32 {
         let tokenizer = model.tokenizer
@@ -67,12 +68,17 @@ enum Generate {
         options.threads = try f.int(f.value("-t") != nil ? "-t" : "--threads", default: 0, range: 0...1024)
         options.beams = beams
         let session = try Seq2SeqSession(model, options)
+        var o = o
+        if f.value("-n") == nil, f.value("--n-predict") == nil, let length = model.generation.maxLength {
+            o.maxTokens = max(1, length - 1)  // transformers' max_length counts the start token
+        }
         let t0 = monotonicMs()
         try session.encode(source)
         if beams > 1 {
-            let penalty = try f.float("--length-penalty", default: 1, range: -100...100)
+            let penalty = try f.float("--length-penalty", default: model.generation.lengthPenalty, range: -100...100)
             let t1 = monotonicMs()
-            let hypotheses = try session.beamSearch(maxTokens: o.maxTokens, lengthPenalty: penalty)
+            let hypotheses = try session.beamSearch(maxTokens: o.maxTokens, lengthPenalty: penalty,
+                                                    earlyStopping: model.generation.earlyStopping)
             let best = Array(hypotheses[0].ids.dropFirst())
             let stop: StopReason = best.last.map(tokenizer.isEndOfGeneration) == true ? .eos : .length
             if f.has("--json") {

@@ -1,11 +1,14 @@
 // BART and MarianMT encoder-decoders: weight names and Hugging Face conversion.
 // Follows transformers' modeling_bart.py and modeling_marian.py. llama.cpp has neither: the names are its "t5"
 // words for the same parts (enc./dec. stacks, attn_o, cross_attn_*) and its BERT words for post-LayerNorm blocks;
-// the keys are llama.cpp's where it has one, else Swiftlet's (formats/TENSORS-seq2seq.md). The forward pass comes
-// later.
+// the keys are llama.cpp's where it has one, else Swiftlet's (formats/TENSORS-seq2seq.md).
 
+import Kernels
 import Quant
 import TensorFile
+#if canImport(Glibc)
+import Glibc
+#endif
 
 public enum BARTWeights {
     public enum Name {  // the only place these strings are spelled
@@ -147,6 +150,223 @@ public enum BART {
         return HFConversion(architecture: a, metadata: metadata, tensors: t) { name in
             (embeddings.contains(name) && name != embedding) || (tied && name == "lm_head.weight")
                 || (family == .marian && name.hasSuffix(".embed_positions.weight"))  // older checkpoints store the sinusoids
+        }
+    }
+}
+
+struct BARTAttention: @unchecked Sendable {  // views into the immutable mapping
+    let q, k, v, o: Linear              // (dim, dim)
+    let norm: Norm                      // after the residual
+}
+
+struct BARTLayer: @unchecked Sendable {
+    let attention: BARTAttention
+    let cross: BARTAttention?           // the decoder's
+    let up, down: Linear                // (ff, dim), (dim, ff)
+    let outputNorm: Norm
+}
+
+/// BART and Marian: post-LayerNorm blocks with biases, attention scaled by 1/√head_dim, learned (BART) or sinusoidal
+/// (Marian) positions, a LayerNorm after BART's embeddings, a tied head plus final_logits_bias.
+public final class BARTModel: EncoderDecoderNet, @unchecked Sendable {
+    let family: BART.Family
+    let dim, vocab, encoderHeads, decoderHeads, encoderFF, decoderFF: Int
+    let eps, embeddingScale: Float
+    let activation: Activation
+    let decoderStart: Int32
+    let embedding, output: Matrix
+    let outputBias: UnsafePointer<Float>?
+    /// (positions, dim): BART's learned tables, or Marian's sinusoids (sin of the even-indexed angles, then cos of
+    /// the odd-indexed ones, as modeling_marian.py lays them out).
+    let encoderPositions, decoderPositions: UnsafePointer<Float>
+    private let sinusoids: UnsafeMutablePointer<Float>?  // owned: Marian's table
+    let encoderNorm, decoderNorm: Norm?
+    let encoder, decoder: [BARTLayer]
+    let positions: Int
+
+    var maxInner: Int { dim }
+    var maxFF: Int { max(encoderFF, decoderFF) }
+    var maxHeadDim: Int { dim / min(encoderHeads, decoderHeads) }
+    var decoderLayers: Int { decoder.count }
+    var crossInner: Int { dim }
+
+    init(_ r: WeightReader, _ family: BART.Family) throws(ModelError) {
+        typealias K = MetadataKey
+        typealias N = BARTWeights.Name
+        let a = family.architecture
+        self.family = family
+        let dim = try r.count(K.embeddingLength(a)), vocab = try r.count(K.vocabSize(a))
+        let positions = try r.count(K.contextLength(a))
+        (self.dim, self.vocab, self.positions) = (dim, vocab, positions)
+        encoderHeads = try r.count(K.headCount(a))
+        decoderHeads = try r.count(K.decoderHeadCount(a), default: encoderHeads)
+        let encoderFF = try r.count(K.feedForwardLength(a)), decoderFF = try r.count(K.decoderFeedForwardLength(a), default: encoderFF)
+        (self.encoderFF, self.decoderFF) = (encoderFF, decoderFF)
+        guard dim % encoderHeads == 0, dim % decoderHeads == 0 else {
+            throw .config(key: K.headCount(a), reason: "\(encoderHeads) and \(decoderHeads) heads for a width of \(dim)")
+        }
+        guard !(try r.bool(K.normalizeBefore(a), default: false)) else { throw .unsupported("pre-LayerNorm \(a) (normalize_before)") }
+        eps = try r.float(K.layerNormEpsilon(a), default: 1e-5)
+        embeddingScale = try r.float(K.embeddingScale(a), default: 1)
+        activation = try Activation(try r.string(K.hiddenActivation(a), default: "gelu"), key: K.hiddenActivation(a))
+        decoderStart = Int32(try r.count(K.decoderStartTokenID(a), in: 0...(1 << 24), default: 0))
+        func attention(_ name: (String) -> String, _ q: (String) -> String, _ k: (String) -> String, _ v: (String) -> String,
+                       _ o: (String) -> String) throws(ModelError) -> BARTAttention {
+            BARTAttention(q: try Linear(r, q, rows: dim, cols: dim), k: try Linear(r, k, rows: dim, cols: dim),
+                          v: try Linear(r, v, rows: dim, cols: dim), o: try Linear(r, o, rows: dim, cols: dim),
+                          norm: try Norm(r, name, dim))
+        }
+        func layer(_ s: Seq2SeqStack, _ l: Int) throws(ModelError) -> BARTLayer {
+            let ff = s == .encoder ? encoderFF : decoderFF
+            return BARTLayer(
+                attention: try attention({ N.attnOutputNorm(s, l, $0) }, { N.attnQ(s, l, $0) }, { N.attnK(s, l, $0) },
+                                         { N.attnV(s, l, $0) }, { N.attnO(s, l, $0) }),
+                cross: s == .decoder
+                    ? try attention({ N.crossAttnOutputNorm(l, $0) }, { N.crossAttnQ(l, $0) }, { N.crossAttnK(l, $0) },
+                                    { N.crossAttnV(l, $0) }, { N.crossAttnO(l, $0) }) : nil,
+                up: try Linear(r, { N.ffnUp(s, l, $0) }, rows: ff, cols: dim),
+                down: try Linear(r, { N.ffnDown(s, l, $0) }, rows: dim, cols: ff),
+                outputNorm: try Norm(r, { N.layerOutputNorm(s, l, $0) }, dim))
+        }
+        encoder = try (0..<(try r.count(K.blockCount(a)))).map { (l) throws(ModelError) in try layer(.encoder, l) }
+        decoder = try (0..<(try r.count(K.decoderBlockCount(a)))).map { (l) throws(ModelError) in try layer(.decoder, l) }
+        embedding = try r.matrix(N.embedding, rows: vocab, cols: dim)
+        var head = r.has(N.output) ? try r.matrix(N.output, rows: vocab, cols: dim) : embedding
+        head.wideActivations = true
+        output = head
+        outputBias = try r.optionalVector(N.outputBias, vocab)
+        if family == .bart {
+            encoderNorm = try Norm(r, { N.embeddingNorm(.encoder, $0) }, dim)
+            decoderNorm = try Norm(r, { N.embeddingNorm(.decoder, $0) }, dim)
+            func table(_ s: Seq2SeqStack) throws(ModelError) -> UnsafePointer<Float> {
+                let m = try r.matrix(N.positions(s), rows: positions, cols: dim)
+                guard m.type == .f32 else { throw .unsupported("\(N.positions(s)) of type \(m.type) (F32 is read)") }
+                return UnsafePointer(m.data.assumingMemoryBound(to: Float.self))
+            }
+            encoderPositions = try table(.encoder)
+            decoderPositions = try table(.decoder)
+            sinusoids = nil
+        } else {
+            encoderNorm = nil
+            decoderNorm = nil
+            // In double, then rounded, as the numpy table modeling_marian.py builds: the even-indexed angles' sines
+            // first (ceil(dim/2) of them), then the odd-indexed angles' cosines.
+            let t = UnsafeMutablePointer<Float>.allocate(capacity: positions * dim)
+            let sines = (dim + 1) / 2
+            for p in 0..<positions {
+                for j in 0..<dim {
+                    let angle = Double(p) / pow(10000, Double(2 * (j / 2)) / Double(dim))
+                    if j % 2 == 0 { t[p * dim + j / 2] = Float(sin(angle)) } else { t[p * dim + sines + j / 2] = Float(cos(angle)) }
+                }
+            }
+            sinusoids = t
+            encoderPositions = UnsafePointer(t)
+            decoderPositions = UnsafePointer(t)
+        }
+    }
+
+    deinit { sinusoids?.deallocate() }
+
+    var matrixTypes: Set<GGMLType> {
+        var types: Set<GGMLType> = [output.type]
+        for l in encoder + decoder {
+            for a in [l.attention] + (l.cross.map { [$0] } ?? []) { types.formUnion([a.q.w.type, a.k.w.type, a.v.w.type, a.o.w.type]) }
+            types.formUnion([l.up.w.type, l.down.w.type])
+        }
+        return types
+    }
+
+    /// x[t] = LayerNorm(scale · E[token] + P[start + t]) (no norm for Marian).
+    private func embed(_ tokens: UnsafeBufferPointer<Int32>, start: Int, positions table: UnsafePointer<Float>, norm: Norm?,
+                       _ b: Seq2SeqBuffers) {
+        Engine.embed(tokens, embedding, into: b.x)
+        for t in 0..<tokens.count {
+            let x = b.x + t * dim, p = table + (start + t) * dim
+            for i in 0..<dim { x[i] = x[i] * embeddingScale + p[i] }
+            if let norm { layerNorm(x, weight: norm.w, bias: norm.b, dim, eps: eps, into: x) }
+        }
+    }
+
+    func encode(_ n: Int, _ st: Seq2SeqState) {
+        let b = st.buffers
+        embed(UnsafeBufferPointer(start: b.tokens, count: n), start: 0, positions: encoderPositions, norm: encoderNorm, b)
+        for layer in encoder {
+            attention(layer.attention, rows: n, start: 0, keys: st.scratchKeys, values: st.scratchValues, count: { _ in n },
+                      heads: encoderHeads, st)
+            feedForward(layer, n, ff: encoderFF, st)
+        }
+        b.encoded.update(from: b.x, count: n * dim)
+        for (l, layer) in decoder.enumerated() {
+            let c = layer.cross!
+            matMul(MatMulOutput(c.k.w, into: st.crossKeys[l], yStride: dim), MatMulOutput(c.v.w, into: st.crossValues[l], yStride: dim),
+                   nil, b.encoded, tokens: n, scratch: b.scratch, pool: st.pool)
+            addBias(c.k.b, to: st.crossKeys[l], rows: n, cols: dim, stride: dim)
+            addBias(c.v.b, to: st.crossValues[l], rows: n, cols: dim, stride: dim)
+        }
+    }
+
+    func decode(_ tokens: UnsafeBufferPointer<Int32>, start: Int, source: Int, logitRows: Range<Int>, beam: Int,
+                into logits: UnsafeMutablePointer<Float>, _ st: Seq2SeqState) {
+        let b = st.buffers, n = tokens.count
+        embed(tokens, start: start, positions: decoderPositions, norm: decoderNorm, b)
+        for (l, layer) in decoder.enumerated() {
+            attention(layer.attention, rows: n, start: start, keys: st.selfKeys(l, beam), values: st.selfValues(l, beam),
+                      count: { start + $0 + 1 }, heads: decoderHeads, st)
+            attention(layer.cross!, rows: n, start: start, keys: st.crossKeys[l], values: st.crossValues[l], count: { _ in source },
+                      heads: decoderHeads, cross: true, st)
+            feedForward(layer, n, ff: decoderFF, st)
+        }
+        matMul(output, b.x + logitRows.lowerBound * dim, tokens: logitRows.count, into: logits, yStride: vocab,
+               scratch: b.scratch, pool: st.pool)
+        addBias(outputBias, to: logits, rows: logitRows.count, cols: vocab, stride: vocab)
+    }
+
+    /// x = LayerNorm(x + O·attention(x)) over `rows` rows at positions start..<start+rows: their keys and values
+    /// written to `keys`/`values` at those positions (not for cross-attention, whose are the encoder's), each row t
+    /// attending to the first count(t) of them; queries scaled by 1/√head_dim.
+    private func attention(_ a: BARTAttention, rows n: Int, start: Int, keys: UnsafeMutablePointer<Float>,
+                           values: UnsafeMutablePointer<Float>, count: (Int) -> Int, heads: Int, cross: Bool = false,
+                           _ st: Seq2SeqState) {
+        let b = st.buffers, pool = st.pool, hd = dim / heads, scale = 1 / Float(hd).squareRoot()
+        if cross {
+            matMul(a.q.w, b.x, tokens: n, into: b.q, yStride: dim, scratch: b.scratch, pool: pool)
+        } else {
+            matMul(MatMulOutput(a.q.w, into: b.q, yStride: dim), MatMulOutput(a.k.w, into: keys + start * dim, yStride: dim),
+                   MatMulOutput(a.v.w, into: values + start * dim, yStride: dim), b.x, tokens: n, scratch: b.scratch, pool: pool)
+            addBias(a.k.b, to: keys + start * dim, rows: n, cols: dim, stride: dim)
+            addBias(a.v.b, to: values + start * dim, rows: n, cols: dim, stride: dim)
+        }
+        addBias(a.q.b, to: b.q, rows: n, cols: dim, stride: dim)
+        for i in 0..<n * dim { b.q[i] *= scale }
+        for t in 0..<n {
+            let c = count(t)
+            for h in 0..<heads {
+                attendRows(b.q + t * dim + h * hd, keys: keys + h * hd, values: values + h * hd, count: c, stride: dim,
+                           headDim: hd, scores: b.scores) { _ in 0 }
+                (b.attn + t * dim + h * hd).update(from: b.scores + c, count: hd)
+            }
+        }
+        residual(a.o, b.attn, norm: a.norm, n, st)
+    }
+
+    /// x = LayerNorm(x + down·act(up·x)).
+    private func feedForward(_ layer: BARTLayer, _ n: Int, ff: Int, _ st: Seq2SeqState) {
+        let b = st.buffers
+        matMul(layer.up.w, b.x, tokens: n, into: b.h1, yStride: ff, scratch: b.scratch, pool: st.pool)
+        addBias(layer.up.b, to: b.h1, rows: n, cols: ff, stride: ff)
+        activation.apply(b.h1, n * ff)
+        residual(layer.down, b.h1, norm: layer.outputNorm, n, st)
+    }
+
+    /// x = LayerNorm(x + input·Wᵀ + bias).
+    private func residual(_ l: Linear, _ input: UnsafePointer<Float>, norm: Norm, _ n: Int, _ st: Seq2SeqState) {
+        let b = st.buffers
+        matMul(l.w, input, tokens: n, into: b.out, yStride: dim, scratch: b.scratch, pool: st.pool)
+        for t in 0..<n {
+            let o = b.out + t * dim, x = b.x + t * dim
+            add(l.b, into: o, dim)
+            add(x, into: o, dim)
+            layerNorm(o, weight: norm.w, bias: norm.b, dim, eps: eps, into: x)
         }
     }
 }
