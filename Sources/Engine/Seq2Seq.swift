@@ -31,13 +31,16 @@ protocol EncoderDecoderNet: AnyObject, Sendable {
 
 /// One attention head of one query over `count` key rows `stride` floats apart: softmax(q·k + bias(j)) · v, left in
 /// scores[count..<count + headDim]. The encoder-decoders' attention: their sequences are short and their heads odd.
+/// With `slots`, row j is in slot slots[j], `slotStride` floats per slot (a beam's rows in its ancestors' slots).
 func attendRows(_ q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, count: Int, stride: Int,
-                headDim: Int, scores: UnsafeMutablePointer<Float>, bias: (Int) -> Float) {
-    for j in 0..<count { scores[j] = dot(q, keys + j * stride, headDim) + bias(j) }
+                headDim: Int, scores: UnsafeMutablePointer<Float>, slots: UnsafePointer<Int32>? = nil, slotStride: Int = 0,
+                bias: (Int) -> Float) {
+    @inline(__always) func row(_ j: Int) -> Int { j * stride + (slots.map { Int($0[j]) * slotStride } ?? 0) }
+    for j in 0..<count { scores[j] = dot(q, keys + row(j), headDim) + bias(j) }
     softmax(scores, count)
     let out = scores + count
     out.update(repeating: 0, count: headDim)
-    for j in 0..<count { axpy(scores[j], values + j * stride, out, headDim) }
+    for j in 0..<count { axpy(scores[j], values + row(j), out, headDim) }
 }
 
 public struct Seq2SeqOptions: Sendable {
@@ -52,6 +55,12 @@ public struct Seq2SeqOptions: Sendable {
     /// Refuse to create a session whose arena is larger; nil: the machine's physical memory.
     public var memoryLimit: Int?
     public init() {}
+}
+
+/// A beam's self-attention rows: position j of keys at keys + slots[j]·beamStride + j·inner (slot 0 without slots).
+struct CacheRead {
+    let keys, values: UnsafePointer<Float>
+    let slots: UnsafePointer<Int32>?
 }
 
 /// Pointers into the arena, for rows up to max(source, target).
@@ -70,19 +79,30 @@ struct Seq2SeqState {
     let buffers: Seq2SeqBuffers
     let scratchKeys, scratchValues: UnsafeMutablePointer<Float>  // (source, inner) the encoder's own
     let crossKeys, crossValues: [UnsafeMutablePointer<Float>]    // per decoder layer (source, inner)
-    /// Per decoder layer, two sets of `beams` caches of (target, inner): `current` says which set is in use (a
-    /// beam search copies the surviving beams' caches into the other and flips it).
-    let selfCaches: [(keys: [UnsafeMutablePointer<Float>], values: [UnsafeMutablePointer<Float>])]
+    /// Per decoder layer, `beams` slots of (target, inner). Beam b writes the row of position p in slot b; all
+    /// beams are at the same position, so a row once written is never overwritten, and a beam reads position j
+    /// from the slot its slot table names. Reordering beams copies tables of ints, not rows of keys and values.
+    let selfKeys, selfValues: [UnsafeMutablePointer<Float>]
+    /// Two tables of (beams, target) slot numbers; `current` says which is in use (a reorder writes the other).
+    let slotTables: (UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int32>)
     let current: UnsafeMutablePointer<Int>
+    let beams, target: Int
     let beamStride: Int                                           // target · inner
     let pool: ThreadPool
 
-    func selfKeys(_ layer: Int, _ beam: Int) -> UnsafeMutablePointer<Float> {
-        selfCaches[current.pointee].keys[layer] + beam * beamStride
+    /// Where beam `beam` writes its rows of decoder layer `layer`.
+    func selfKeys(_ layer: Int, _ beam: Int) -> UnsafeMutablePointer<Float> { selfKeys[layer] + beam * beamStride }
+    func selfValues(_ layer: Int, _ beam: Int) -> UnsafeMutablePointer<Float> { selfValues[layer] + beam * beamStride }
+
+    /// Where beam `beam` reads its rows of decoder layer `layer`.
+    func selfRead(_ layer: Int, _ beam: Int) -> CacheRead {
+        CacheRead(keys: selfKeys[layer], values: selfValues[layer], slots: slots(beam).map { UnsafePointer($0) })
     }
 
-    func selfValues(_ layer: Int, _ beam: Int) -> UnsafeMutablePointer<Float> {
-        selfCaches[current.pointee].values[layer] + beam * beamStride
+    /// Beam `beam`'s slot per position, to read its rows from selfKeys(layer, 0) with slotStride beamStride; nil with
+    /// one beam (its rows are all in slot 0).
+    func slots(_ beam: Int) -> UnsafeMutablePointer<Int32>? {
+        beams > 1 ? (current.pointee == 0 ? slotTables.0 : slotTables.1) + beam * target : nil
     }
 }
 
@@ -92,6 +112,7 @@ public final class Seq2SeqSession {
     public let sourceLimit: Int, targetLimit: Int
     /// Beams this session can search with.
     public let beams: Int
+    public let threads: Int
     public let plan: ArenaPlan
     private let arena: Arena
     private let state: Seq2SeqState
@@ -125,8 +146,8 @@ public final class Seq2SeqSession {
         let scratch = p.reserve("scratch", scratchBytes)
         let encoderKeys = p.floats("kv", source * inner), encoderValues = p.floats("kv", source * inner)
         let crossKV = (0..<net.decoderLayers).map { _ in (p.floats("cross kv", source * cross), p.floats("cross kv", source * cross)) }
-        let sets = beams > 1 ? 2 : 1
-        let own = (0..<sets).map { _ in (0..<net.decoderLayers).map { _ in (p.floats("kv", beams * target * cross), p.floats("kv", beams * target * cross)) } }
+        let own = (0..<net.decoderLayers).map { _ in (p.floats("kv", beams * target * cross), p.floats("kv", beams * target * cross)) }
+        let slotTables = (p.reserve("slots", beams * target * 4), p.reserve("slots", beams * target * 4))
         let limit = options.memoryLimit ?? sysconf(Int32(_SC_PHYS_PAGES)) * sysconf(Int32(_SC_PAGESIZE))
         guard p.bytes <= limit else {
             throw .outOfMemory("the session needs \(formatBytes(p.bytes)), more than the limit of \(formatBytes(limit))")
@@ -141,9 +162,13 @@ public final class Seq2SeqSession {
         current.pointee = 0
         state = Seq2SeqState(buffers: b, scratchKeys: f(encoderKeys), scratchValues: f(encoderValues),
                              crossKeys: crossKV.map { f($0.0) }, crossValues: crossKV.map { f($0.1) },
-                             selfCaches: own.map { set in (set.map { f($0.0) }, set.map { f($0.1) }) }, current: current,
-                             beamStride: target * cross, pool: ThreadPool(threads: threads))
+                             selfKeys: own.map { f($0.0) }, selfValues: own.map { f($0.1) },
+                             slotTables: ((a + slotTables.0).assumingMemoryBound(to: Int32.self),
+                                          (a + slotTables.1).assumingMemoryBound(to: Int32.self)),
+                             current: current, beams: beams, target: target, beamStride: target * cross,
+                             pool: ThreadPool(threads: threads))
         self.beams = beams
+        self.threads = threads
         plan = p
         self.model = model
         self.net = net
@@ -178,7 +203,7 @@ public final class Seq2SeqSession {
 
     /// Bytes of the cross-attention and self-attention caches.
     public var cacheBytes: Int {
-        2 * net.decoderLayers * (sourceLimit + (beams > 1 ? 2 : 1) * beams * targetLimit) * net.crossInner * 4
+        2 * net.decoderLayers * (sourceLimit + beams * targetLimit) * net.crossInner * 4
     }
 
     /// Appends `ids` to the target and returns the logits at every one of them (rows of vocab), valid until the
@@ -192,6 +217,7 @@ public final class Seq2SeqSession {
         for (i, id) in ids.enumerated() where id < 0 || Int(id) >= net.vocab {
             throw .invalidInput("token id \(id) at index \(i) is not in the vocabulary (0..<\(net.vocab))")
         }
+        if let slots = state.slots(0) { (slots + targetCount).update(repeating: 0, count: ids.count) }
         ids.withUnsafeBufferPointer { p in
             net.decode(p, start: targetCount, source: sourceCount, logitRows: 0..<ids.count, beam: 0, into: state.buffers.logits, state)
         }
@@ -214,9 +240,10 @@ public final class Seq2SeqSession {
         var target = [decoderStart]
         let maxLength = min(1 + maxTokens, targetLimit)
         while r.ids.count < maxTokens {
+            // Masked before the processors, as transformers' min_new_tokens is: a forced end token still ends.
+            if ignoreEOS { for id in tokenizer.endOfGeneration { logits[Int(id)] = -.infinity } }
             model.generation.process(logits.baseAddress!, vocab: net.vocab, target: target, maxLength: maxLength,
                                      eos: tokenizer.eos)
-            if ignoreEOS { for id in tokenizer.endOfGeneration { logits[Int(id)] = -.infinity } }
             let next = sampler.sample(logits)
             sampler.accept(next)
             r.ids.append(next)
@@ -253,9 +280,11 @@ public final class Seq2SeqSession {
     /// length limit) among the best `beams` become finished hypotheses scored sum / length^lengthPenalty, the best
     /// `beams` of the rest run on, their caches reordered. It stops when every candidate ends, when no running beam
     /// can still beat the worst finished one, or, with `earlyStopping`, once `beams` hypotheses have finished.
+    /// `ignoreEOS` masks the end tokens before the processors (a forced end token still ends).
     /// Returns the finished hypotheses, best first, each target with the start token first (as transformers'
     /// sequences).
-    public func beamSearch(maxTokens: Int, lengthPenalty: Float = 1, earlyStopping: Bool = false) throws(ModelError) -> [Hypothesis] {
+    public func beamSearch(maxTokens: Int, lengthPenalty: Float = 1, earlyStopping: Bool = false,
+                           ignoreEOS: Bool = false) throws(ModelError) -> [Hypothesis] {
         guard sourceCount > 0 else { throw .invalidInput("no source: encode one first") }
         guard beams > 1 else { throw .invalidInput("a beam search needs a session made for 2 or more beams") }
         let b = beams, v = net.vocab, eosToken = model.tokenizer.eos, eos = eosToken.map(Int.init) ?? -1
@@ -273,6 +302,7 @@ public final class Seq2SeqSession {
             let logits = state.buffers.logits
             for beam in 0..<b {
                 var token = running[beam][length - 1]
+                state.slots(beam)![length - 1] = Int32(beam)
                 withUnsafePointer(to: &token) { p in
                     net.decode(UnsafeBufferPointer(start: p, count: 1), start: length - 1, source: sourceCount, logitRows: 0..<1,
                               beam: beam, into: logits + beam * v, state)
@@ -289,6 +319,7 @@ public final class Seq2SeqSession {
                 for i in 0..<v { sum += expf(row[i] - m) }
                 let logSum = m + logf(sum)
                 for i in 0..<v { row[i] -= logSum }
+                if ignoreEOS { for id in model.tokenizer.endOfGeneration { row[Int(id)] = -.infinity } }
                 model.generation.process(row, vocab: v, target: running[beam], maxLength: maxLength, eos: eosToken)
                 for i in 0..<v {
                     let score = row[i] + runningScores[beam]
@@ -331,18 +362,13 @@ public final class Seq2SeqSession {
         return finished
     }
 
-    /// Beam slot i takes slot parents[i]'s self-attention cache (its first `rows` positions), through the other set.
+    /// Beam i takes beam parents[i]'s slot table (its first `rows` positions), written into the other table.
     private func reorder(_ parents: [Int], rows: Int) {
-        let from = current.pointee, to = 1 - from, n = rows * net.crossInner
-        for l in 0..<net.decoderLayers {
-            for (beam, parent) in parents.enumerated() {
-                (state.selfCaches[to].keys[l] + beam * state.beamStride).update(
-                    from: state.selfCaches[from].keys[l] + parent * state.beamStride, count: n)
-                (state.selfCaches[to].values[l] + beam * state.beamStride).update(
-                    from: state.selfCaches[from].values[l] + parent * state.beamStride, count: n)
-            }
+        let from = state.slots(0)!, to = current.pointee == 0 ? state.slotTables.1 : state.slotTables.0
+        for (beam, parent) in parents.enumerated() {
+            (to + beam * targetLimit).update(from: from + parent * targetLimit, count: rows)
         }
-        current.pointee = to
+        current.pointee = 1 - current.pointee
     }
 }
 

@@ -2,21 +2,25 @@
 // pp evaluates N prompt tokens in batches from an empty context, tg evaluates N tokens one at a time from an
 // empty context; one warm-up run, then the mean and standard deviation of tokens/s over -r runs.
 // Encoders: sentence vectors per second for --batch sequences of -p tokens each, packed into passes as `embed`
-// packs them.
+// packs them. Encoder-decoders: the encoder over a source of -p tokens, and the decoder generating exactly -n
+// tokens (end tokens masked) greedily or with --beams B, timed apart.
 
 import Engine
 import TensorFile
 
 enum Bench {
     static let usage = "swiftlet bench -m MODEL [-p 512] [-n 128] [-t 2] [-r 3] [--cache-type f16|f32] [--json]\n"
-        + "         encoders: swiftlet bench -m MODEL [-p 128] [--batch 32] [-t 2] [-r 3] [--json]"
+        + "         encoders: swiftlet bench -m MODEL [-p 128] [--batch 32] [-t 2] [-r 3] [--json]\n"
+        + "         encoder-decoders: swiftlet bench -m MODEL [-p 32] [-n 64] [--beams B] [-t 2] [-r 3] [--json]"
 
     static func run(_ args: ArraySlice<String>) throws -> Int32 {
-        let f = try Flags(args, valued: Common.sessionFlags.union(["-p", "-n", "-r"]), booleans: ["--json", "-v"])
+        let f = try Flags(args, valued: Common.sessionFlags.union(["-p", "-n", "-r", "--beams"]), booleans: ["--json", "-v"])
         guard f.positionals.isEmpty else { throw CLIError("unexpected argument '\(f.positionals[0])' (\(usage))") }
         let reps = try f.int("-r", default: 3, range: 1...1000)
         let model = try Model(path: try Common.modelPath(f, usage: usage))
         if model.encoder != nil { return try encoder(model, f, reps: reps) }
+        if model.isEncoderDecoder { return try encoderDecoder(model, f, reps: reps) }
+        if f.value("--beams") != nil { throw CLIError("--beams: beam search runs for encoder-decoder models") }
         let pp = try f.int("-p", default: 512, range: 0...(1 << 20))
         let tg = try f.int("-n", default: 128, range: 0...(1 << 20))
         guard pp + tg > 0 else { throw CLIError("-p and -n are both 0: nothing to measure") }
@@ -70,6 +74,48 @@ enum Bench {
     }
 
     static func round2(_ x: Double) -> String { jsonNumber((x * 100).rounded() / 100) }
+
+    /// Source tokens per second through the encoder (its cross-attention keys and values included), and target
+    /// tokens per second through the decoder: -n tokens from the start token, greedy or a --beams search with the
+    /// end tokens masked so every run makes exactly -n (a beam step counts once, however many beams it runs).
+    static func encoderDecoder(_ model: Model, _ f: Flags, reps: Int) throws -> Int32 {
+        let sourceLength = try f.int("-p", default: 32, range: 1...(1 << 20))
+        let newTokens = try f.int("-n", default: 64, range: 1...(1 << 20))
+        var o = Seq2SeqOptions()
+        o.source = sourceLength
+        o.target = newTokens + 1
+        o.beams = try f.int("--beams", default: 1, range: 1...64)
+        o.threads = try f.int(f.value("-t") != nil ? "-t" : "--threads", default: 0, range: 0...1024)
+        let session = try Seq2SeqSession(model, o)
+        let vocab = model.vocabSize
+        let source = (0..<sourceLength).map { Int32(($0 * 7919 + 13) % vocab) }
+        let encode = try measure(Double(sourceLength), reps: reps) { try session.encode(source) }
+        var greedy = SamplerParams()
+        greedy.temperature = 0
+        var sampler = Sampler(greedy, vocabSize: vocab)
+        let decode = try measure(Double(newTokens), reps: reps) {
+            try session.encode(source)
+            if o.beams > 1 {
+                let best = try session.beamSearch(maxTokens: newTokens, ignoreEOS: true)[0]
+                guard best.ids.count == newTokens + 1 else { throw CLIError("the beam search made \(best.ids.count - 1) tokens, not \(newTokens)") }
+            } else {
+                let r = try session.generate(maxTokens: newTokens, sampler: &sampler, ignoreEOS: true) { _ in true }
+                guard r.ids.count == newTokens else { throw CLIError("greedy decoding made \(r.ids.count) tokens, not \(newTokens)") }
+            }
+        }
+        // The decode runs re-encode the source: take that time out.
+        let decodeRate = Double(newTokens) / (Double(newTokens) / decode.rate - Double(sourceLength) / encode.rate)
+        if f.has("--json") {
+            writeOut("{\"encode\":{\"tokens\":\(sourceLength),\"tokens_per_s\":\(round2(encode.rate)),\"stddev\":\(round2(encode.stddev))},"
+                + "\"decode\":{\"tokens\":\(newTokens),\"beams\":\(o.beams),\"tokens_per_s\":\(round2(decodeRate)),"
+                + "\"with_encode_tokens_per_s\":\(round2(decode.rate))},\"threads\":\(session.threads)}\n")
+        } else {
+            writeOut("encode \(sourceLength) tokens  \(round2(encode.rate)) ± \(round2(encode.stddev)) t/s\n")
+            writeOut("decode \(newTokens) tokens, \(o.beams) beam\(o.beams == 1 ? "" : "s")  \(round2(decodeRate)) t/s"
+                + " (\(round2(decode.rate)) with the encoder)\n")
+        }
+        return 0
+    }
 
     /// Sentence vectors per second: --batch sequences of -p tokens (the first the BOS/CLS token) per run.
     static func encoder(_ model: Model, _ f: Flags, reps: Int) throws -> Int32 {

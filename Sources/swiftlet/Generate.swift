@@ -78,7 +78,7 @@ enum Generate {
             let penalty = try f.float("--length-penalty", default: model.generation.lengthPenalty, range: -100...100)
             let t1 = monotonicMs()
             let hypotheses = try session.beamSearch(maxTokens: o.maxTokens, lengthPenalty: penalty,
-                                                    earlyStopping: model.generation.earlyStopping)
+                                                    earlyStopping: model.generation.earlyStopping, ignoreEOS: o.ignoreEOS)
             let best = Array(hypotheses[0].ids.dropFirst())
             let stop: StopReason = best.last.map(tokenizer.isEndOfGeneration) == true ? .eos : .length
             if f.has("--json") {

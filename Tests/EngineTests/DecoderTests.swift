@@ -252,7 +252,7 @@ func batchedPromptEqualsTokenByToken(_ fixture: String) throws {
     options.maxTokens = ref.greedy.count
     #expect(try g.generate(prompt: ref.promptIDs, options, sampler: &sampler) { _ in true }.ids == ref.greedy)
     // A prefix whose window the ring has overwritten is evaluated again from the start.
-    #expect(g.reusePrefix(of: UnsafeBufferPointer(start: ref.promptIDs, count: 4)) == 0)
+    #expect(ref.promptIDs.withUnsafeBufferPointer { g.reusePrefix(of: UnsafeBufferPointer(rebasing: $0.prefix(4))) } == 0)
 }
 
 

@@ -311,7 +311,8 @@ public final class BARTModel: EncoderDecoderNet, @unchecked Sendable {
         embed(tokens, start: start, positions: decoderPositions, norm: decoderNorm, b)
         for (l, layer) in decoder.enumerated() {
             attention(layer.attention, rows: n, start: start, keys: st.selfKeys(l, beam), values: st.selfValues(l, beam),
-                      count: { start + $0 + 1 }, heads: decoderHeads, st)
+                      read: st.selfRead(l, beam), count: { start + $0 + 1 },
+                      heads: decoderHeads, st)
             attention(layer.cross!, rows: n, start: start, keys: st.crossKeys[l], values: st.crossValues[l], count: { _ in source },
                       heads: decoderHeads, cross: true, st)
             feedForward(layer, n, ff: decoderFF, st)
@@ -323,11 +324,14 @@ public final class BARTModel: EncoderDecoderNet, @unchecked Sendable {
 
     /// x = LayerNorm(x + O·attention(x)) over `rows` rows at positions start..<start+rows: their keys and values
     /// written to `keys`/`values` at those positions (not for cross-attention, whose are the encoder's), each row t
-    /// attending to the first count(t) of them; queries scaled by 1/√head_dim.
+    /// attending to the first count(t) of them (read from `read` when given: a beam's rows in the slots its table
+    /// names); queries scaled by 1/√head_dim.
     private func attention(_ a: BARTAttention, rows n: Int, start: Int, keys: UnsafeMutablePointer<Float>,
-                           values: UnsafeMutablePointer<Float>, count: (Int) -> Int, heads: Int, cross: Bool = false,
-                           _ st: Seq2SeqState) {
+                           values: UnsafeMutablePointer<Float>,
+                           read: CacheRead? = nil,
+                           count: (Int) -> Int, heads: Int, cross: Bool = false, _ st: Seq2SeqState) {
         let b = st.buffers, pool = st.pool, hd = dim / heads, scale = 1 / Float(hd).squareRoot()
+        let readKeys = read?.keys ?? UnsafePointer(keys), readValues = read?.values ?? UnsafePointer(values)
         if cross {
             matMul(a.q.w, b.x, tokens: n, into: b.q, yStride: dim, scratch: b.scratch, pool: pool)
         } else {
@@ -341,8 +345,8 @@ public final class BARTModel: EncoderDecoderNet, @unchecked Sendable {
         for t in 0..<n {
             let c = count(t)
             for h in 0..<heads {
-                attendRows(b.q + t * dim + h * hd, keys: keys + h * hd, values: values + h * hd, count: c, stride: dim,
-                           headDim: hd, scores: b.scores) { _ in 0 }
+                attendRows(b.q + t * dim + h * hd, keys: readKeys + h * hd, values: readValues + h * hd, count: c, stride: dim,
+                           headDim: hd, scores: b.scores, slots: read?.slots, slotStride: st.beamStride) { _ in 0 }
                 (b.attn + t * dim + h * hd).update(from: b.scores + c, count: hd)
             }
         }

@@ -277,7 +277,8 @@ extension T5 {
         embed(tokens, embedding, into: b.x)
         for (l, layer) in decoder.enumerated() {
             selfAttention(layer, rows: n, start: start, keys: st.selfKeys(l, beam), values: st.selfValues(l, beam),
-                          bias: decoderBias, bidirectional: false, st)
+                          read: st.selfRead(l, beam), bias: decoderBias,
+                          bidirectional: false, st)
             // Cross-attention: no position bias.
             for t in 0..<n { rmsNorm(b.x + t * dim, weight: layer.crossNorm!, dim, eps: eps, into: b.xb + t * dim) }
             matMul(layer.cq!, b.xb, tokens: n, into: b.q, yStride: inner, scratch: b.scratch, pool: pool)
@@ -301,10 +302,14 @@ extension T5 {
     }
 
     /// x += O · attention(RMSNorm(x)) over `rows` rows at positions start..<start+rows, keys and values written
-    /// to `keys`/`values` (rows `inner` apart, by position) and read back from there: bidirectional over the
-    /// rows (encoder) or causal over everything up to each row (decoder), with the stack's position biases.
+    /// to `keys`/`values` (rows `inner` apart, by position) and read back from there, or from `read` (a beam's
+    /// rows in the slots its table names): bidirectional over the rows (encoder) or causal over everything up to
+    /// each row (decoder), with the stack's position biases.
     private func selfAttention(_ layer: T5Layer, rows n: Int, start: Int, keys: UnsafeMutablePointer<Float>,
-                               values: UnsafeMutablePointer<Float>, bias: Matrix, bidirectional: Bool, _ st: Seq2SeqState) {
+                               values: UnsafeMutablePointer<Float>,
+                               read: CacheRead? = nil,
+                               bias: Matrix, bidirectional: Bool, _ st: Seq2SeqState) {
+        let readKeys = read?.keys ?? UnsafePointer(keys), readValues = read?.values ?? UnsafePointer(values)
         let b = st.buffers, pool = st.pool
         for t in 0..<n { rmsNorm(b.x + t * dim, weight: layer.attnNorm, dim, eps: eps, into: b.xb + t * dim) }
         matMul(MatMulOutput(layer.q, into: b.q, yStride: inner), MatMulOutput(layer.k, into: keys + start * inner, yStride: inner),
@@ -312,8 +317,11 @@ extension T5 {
         for t in 0..<n {
             let position = start + t, count = bidirectional ? n : position + 1
             for h in 0..<heads {
-                attend(b.q + t * inner + h * headDim, keys: keys + h * headDim, values: values + h * headDim, count: count,
-                       scores: b.scores) { j in self.bias(bias, head: h, query: position, key: j, bidirectional: bidirectional) }
+                attendRows(b.q + t * inner + h * headDim, keys: readKeys + h * headDim, values: readValues + h * headDim,
+                           count: count, stride: inner, headDim: headDim, scores: b.scores, slots: read?.slots,
+                           slotStride: st.beamStride) { j in
+                    self.bias(bias, head: h, query: position, key: j, bidirectional: bidirectional)
+                }
                 (b.attn + t * inner + h * headDim).update(from: b.scores + count, count: headDim)
             }
         }
