@@ -134,6 +134,13 @@ func encoderDecoderCLIMatchesTransformers(model name: String) throws {
     }
     expectOneErrorLine(try swiftlet(["generate", "-m", path, "--ids", "5,6", "--beams", "0"]), containing: "--beams")
     expectOneErrorLine(try swiftlet(["logits", "-m", path, "--ids", "5,6", "--out", file]), containing: "--decoder-ids")
+    expectOneErrorLine(try swiftlet(["generate", "-m", path, "--ids", ""]), containing: "--ids")
+    let limit = try Model(path: path).contextLength()
+    let long = (0...limit).map { _ in "5" }.joined(separator: ",")
+    expectOneErrorLine(try swiftlet(["generate", "-m", path, "--ids", long]), containing: "more than the limit of \(limit)")
+    let decoderOnly = try fixtureGGUF("llama-tiny", .f32)
+    expectOneErrorLine(try swiftlet(["logits", "-m", decoderOnly, "--ids", "5,6", "--decoder-ids", "0", "--out", file]),
+                       containing: "--decoder-ids is for encoder and encoder-decoder models")
 }
 
 /// The logits processors on hand-made targets: each masks exactly what transformers' processor of the same name does.
