@@ -5,6 +5,7 @@
 
 @testable import Engine
 import Foundation
+import Quant
 import Testing
 import TestSupport
 import TensorFile
@@ -37,16 +38,16 @@ import TensorFile
         }
     }
 
-    /// At Q8_0, against a float computation over the same dequantized weights (the Q8_0 file re-quantized to F32
-    /// by `quantize`): within 2e-3 of the logits' range (measured 6e-4 and 1.2e-3: the 16-bit activations' rounding,
-    /// which T5's unscaled attention scores amplify), where the distance to transformers' float weights is about
-    /// 0.13 of the range on these tiny random models: weight rounding, not the kernels.
-    @Test(arguments: ["t5-tiny", "flan-t5-tiny", "bart-tiny"])
-    func quantizedMatchesItsDequantizedWeights(model name: String) throws {
+    /// At Q8_0 and Q4_0, against a float computation over the same dequantized weights (the quantized file
+    /// re-quantized to F32 by `quantize`): within 2e-3 of the logits' range (measured 6e-5 to 1.2e-3: the 16-bit
+    /// activations' rounding, which T5's unscaled attention scores amplify), where the distance to transformers'
+    /// float weights is 0.1 to 0.6 of the range on these tiny random models: weight rounding, not the kernels.
+    @Test(arguments: ["t5-tiny", "flan-t5-tiny", "bart-tiny"], [GGMLType.q8_0, .q4_0])
+    func quantizedMatchesItsDequantizedWeights(model name: String, type: GGMLType) throws {
         let r = try json(fixtures.appendingPathComponent("\(name)/reference.json"))
         func ids(_ key: String) throws -> [Int32] { try #require(r[key]?.array).map { Int32($0.int!) } }
-        let q8 = try fixtureGGUF(name, .q8_0)
-        let dequantized = try temporaryDirectory("\(name)-q8-f32").appendingPathComponent("model.gguf").path
+        let q8 = try fixtureGGUF(name, type)
+        let dequantized = try temporaryDirectory("\(name)-\(type)-f32").appendingPathComponent("model.gguf").path
         _ = try convert(q8, to: dequantized, .f32)
         func logits(_ path: String) throws -> [Float] {
             var o = Seq2SeqOptions()
@@ -59,7 +60,7 @@ import TensorFile
         let a = try logits(q8), b = try logits(dequantized)
         let spread = (b.max() ?? 0) - (b.min() ?? 0)
         #expect(a.allSatisfy { $0.isFinite })
-        #expect(maxDiff([a], [b]).abs <= 2e-3 * spread, "\(name): max |Δ| \(maxDiff([a], [b]).abs), spread \(spread)")
+        #expect(maxDiff([a], [b]).abs <= 2e-3 * spread, "\(name) \(type): max |Δ| \(maxDiff([a], [b]).abs), spread \(spread)")
     }
 
     /// Beam search with 4 beams and the model's length penalty and early stopping: transformers' 4 finished
