@@ -24,8 +24,9 @@ protocol EncoderDecoderNet: AnyObject, Sendable {
     /// The encoder over the `n` tokens in st.buffers.tokens: its output into st.buffers.encoded and every decoder
     /// layer's cross-attention keys and values into st.crossKeys/crossValues.
     func encode(_ n: Int, _ st: Seq2SeqState)
-    /// The decoder over `tokens` at positions start..<start+n of beam `beam`, attending to `source` encoded tokens.
-    func decode(_ tokens: UnsafeBufferPointer<Int32>, start: Int, source: Int, logitRows: Range<Int>, beam: Int,
+    /// The decoder over `tokens` (one per row of `rows`), attending to `source` encoded tokens; the logits of
+    /// `logitRows` into `logits`, rows of vocab.
+    func decode(_ tokens: UnsafeBufferPointer<Int32>, rows: TargetRows, source: Int, logitRows: Range<Int>,
                 into logits: UnsafeMutablePointer<Float>, _ st: Seq2SeqState)
 }
 
@@ -55,6 +56,22 @@ public struct Seq2SeqOptions: Sendable {
     /// Refuse to create a session whose arena is larger; nil: the machine's physical memory.
     public var memoryLimit: Int?
     public init() {}
+}
+
+/// The target rows of one decoder call: positions start..<start+count of beam `beam`, or (beam nil) one row per
+/// beam, row i being beam i, all at position `start`: a beam-search step, batched so each weight is read once.
+struct TargetRows {
+    let count, start: Int
+    let beam: Int?
+
+    func position(_ row: Int) -> Int { beam == nil ? start : start + row }
+    func beam(_ row: Int) -> Int { beam ?? row }
+}
+
+/// Where a self-attention call writes its rows' keys and values: row r at keys + r·stride.
+struct CacheWrite {
+    let keys, values: UnsafeMutablePointer<Float>
+    let stride: Int
 }
 
 /// A beam's self-attention rows: position j of keys at keys + slots[j]·beamStride + j·inner (slot 0 without slots).
@@ -87,12 +104,20 @@ struct Seq2SeqState {
     let slotTables: (UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int32>)
     let current: UnsafeMutablePointer<Int>
     let beams, target: Int
+    let width: Int                                                // a cache row: inner
     let beamStride: Int                                           // target · inner
     let pool: ThreadPool
 
     /// Where beam `beam` writes its rows of decoder layer `layer`.
     func selfKeys(_ layer: Int, _ beam: Int) -> UnsafeMutablePointer<Float> { selfKeys[layer] + beam * beamStride }
     func selfValues(_ layer: Int, _ beam: Int) -> UnsafeMutablePointer<Float> { selfValues[layer] + beam * beamStride }
+
+    /// Where `rows` write their keys and values in decoder layer `layer`.
+    func selfWrite(_ layer: Int, _ rows: TargetRows) -> CacheWrite {
+        let offset = rows.start * width
+        if let beam = rows.beam { return CacheWrite(keys: selfKeys(layer, beam) + offset, values: selfValues(layer, beam) + offset, stride: width) }
+        return CacheWrite(keys: selfKeys[layer] + offset, values: selfValues[layer] + offset, stride: beamStride)
+    }
 
     /// Where beam `beam` reads its rows of decoder layer `layer`.
     func selfRead(_ layer: Int, _ beam: Int) -> CacheRead {
@@ -127,7 +152,8 @@ public final class Seq2SeqSession {
         let positions = try model.contextLength()
         let source = options.source > 0 ? options.source : positions, target = options.target > 0 ? options.target : positions
         let threads = options.threads > 0 ? options.threads : max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        let rows = max(source, target), inner = net.maxInner, cross = net.crossInner
+        let beams = max(1, options.beams)
+        let rows = max(source, target, beams), inner = net.maxInner, cross = net.crossInner
         var p = ArenaPlan()
         let tokens = p.reserve("ids", source * 4)
         let x = p.floats("x", rows * net.dim), xb = p.floats("xb", rows * net.dim), out = p.floats("out", rows * net.dim)
@@ -135,7 +161,6 @@ public final class Seq2SeqSession {
         let q = p.floats("q", rows * inner), attn = p.floats("attn", rows * inner)
         let h1 = p.floats("ff", rows * net.maxFF), h2 = p.floats("ff", rows * net.maxFF)
         let scores = p.floats("att", rows + net.maxHeadDim)
-        let beams = max(1, options.beams)
         let logits = p.floats("logits", max(target, beams) * net.vocab)
         var scratchBytes = 0
         for type in net.matrixTypes {
@@ -165,7 +190,7 @@ public final class Seq2SeqSession {
                              selfKeys: own.map { f($0.0) }, selfValues: own.map { f($0.1) },
                              slotTables: ((a + slotTables.0).assumingMemoryBound(to: Int32.self),
                                           (a + slotTables.1).assumingMemoryBound(to: Int32.self)),
-                             current: current, beams: beams, target: target, beamStride: target * cross,
+                             current: current, beams: beams, target: target, width: cross, beamStride: target * cross,
                              pool: ThreadPool(threads: threads))
         self.beams = beams
         self.threads = threads
@@ -219,7 +244,8 @@ public final class Seq2SeqSession {
         }
         if let slots = state.slots(0) { (slots + targetCount).update(repeating: 0, count: ids.count) }
         ids.withUnsafeBufferPointer { p in
-            net.decode(p, start: targetCount, source: sourceCount, logitRows: 0..<ids.count, beam: 0, into: state.buffers.logits, state)
+            net.decode(p, rows: TargetRows(count: ids.count, start: targetCount, beam: 0), source: sourceCount,
+                       logitRows: 0..<ids.count, into: state.buffers.logits, state)
         }
         targetCount += ids.count
         return UnsafeMutableBufferPointer(start: state.buffers.logits, count: ids.count * net.vocab)
@@ -300,13 +326,11 @@ public final class Seq2SeqSession {
         targetCount = 0
         while true {
             let logits = state.buffers.logits
-            for beam in 0..<b {
-                var token = running[beam][length - 1]
-                state.slots(beam)![length - 1] = Int32(beam)
-                withUnsafePointer(to: &token) { p in
-                    net.decode(UnsafeBufferPointer(start: p, count: 1), start: length - 1, source: sourceCount, logitRows: 0..<1,
-                              beam: beam, into: logits + beam * v, state)
-                }
+            // Every beam's last token in one call: row i is beam i, writing position length − 1 in its own slot.
+            for beam in 0..<b { state.slots(beam)![length - 1] = Int32(beam) }
+            running.map { $0[length - 1] }.withUnsafeBufferPointer { tokens in
+                net.decode(tokens, rows: TargetRows(count: b, start: length - 1, beam: nil), source: sourceCount,
+                           logitRows: 0..<b, into: logits, state)
             }
             targetCount = length
             // The best 2·beams (score, beam, token), ties to the lower flat index, as torch.topk.

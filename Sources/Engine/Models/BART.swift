@@ -276,12 +276,12 @@ public final class BARTModel: EncoderDecoderNet, @unchecked Sendable {
         return types
     }
 
-    /// x[t] = LayerNorm(scale · E[token] + P[start + t]) (no norm for Marian).
-    private func embed(_ tokens: UnsafeBufferPointer<Int32>, start: Int, positions table: UnsafePointer<Float>, norm: Norm?,
+    /// x[t] = LayerNorm(scale · E[token] + P[position(t)]) (no norm for Marian).
+    private func embed(_ tokens: UnsafeBufferPointer<Int32>, position: (Int) -> Int, table: UnsafePointer<Float>, norm: Norm?,
                        _ b: Seq2SeqBuffers) {
         Engine.embed(tokens, embedding, into: b.x)
         for t in 0..<tokens.count {
-            let x = b.x + t * dim, p = table + (start + t) * dim
+            let x = b.x + t * dim, p = table + position(t) * dim
             for i in 0..<dim { x[i] = x[i] * embeddingScale + p[i] }
             if let norm { layerNorm(x, weight: norm.w, bias: norm.b, dim, eps: eps, into: x) }
         }
@@ -289,10 +289,11 @@ public final class BARTModel: EncoderDecoderNet, @unchecked Sendable {
 
     func encode(_ n: Int, _ st: Seq2SeqState) {
         let b = st.buffers
-        embed(UnsafeBufferPointer(start: b.tokens, count: n), start: 0, positions: encoderPositions, norm: encoderNorm, b)
+        embed(UnsafeBufferPointer(start: b.tokens, count: n), position: { $0 }, table: encoderPositions, norm: encoderNorm, b)
+        let write = CacheWrite(keys: st.scratchKeys, values: st.scratchValues, stride: dim)
+        let read = CacheRead(keys: st.scratchKeys, values: st.scratchValues, slots: nil)
         for layer in encoder {
-            attention(layer.attention, rows: n, start: 0, keys: st.scratchKeys, values: st.scratchValues, count: { _ in n },
-                      heads: encoderHeads, st)
+            attention(layer.attention, rows: n, write: write, read: { _ in read }, count: { _ in n }, heads: encoderHeads, st)
             feedForward(layer, n, ff: encoderFF, st)
         }
         b.encoded.update(from: b.x, count: n * dim)
@@ -305,16 +306,15 @@ public final class BARTModel: EncoderDecoderNet, @unchecked Sendable {
         }
     }
 
-    func decode(_ tokens: UnsafeBufferPointer<Int32>, start: Int, source: Int, logitRows: Range<Int>, beam: Int,
+    func decode(_ tokens: UnsafeBufferPointer<Int32>, rows: TargetRows, source: Int, logitRows: Range<Int>,
                 into logits: UnsafeMutablePointer<Float>, _ st: Seq2SeqState) {
         let b = st.buffers, n = tokens.count
-        embed(tokens, start: start, positions: decoderPositions, norm: decoderNorm, b)
+        embed(tokens, position: rows.position, table: decoderPositions, norm: decoderNorm, b)
         for (l, layer) in decoder.enumerated() {
-            attention(layer.attention, rows: n, start: start, keys: st.selfKeys(l, beam), values: st.selfValues(l, beam),
-                      read: st.selfRead(l, beam), count: { start + $0 + 1 },
-                      heads: decoderHeads, st)
-            attention(layer.cross!, rows: n, start: start, keys: st.crossKeys[l], values: st.crossValues[l], count: { _ in source },
-                      heads: decoderHeads, cross: true, st)
+            attention(layer.attention, rows: n, write: st.selfWrite(l, rows), read: { st.selfRead(l, rows.beam($0)) },
+                      count: { rows.position($0) + 1 }, heads: decoderHeads, st)
+            let cross = CacheRead(keys: st.crossKeys[l], values: st.crossValues[l], slots: nil)
+            attention(layer.cross!, rows: n, write: nil, read: { _ in cross }, count: { _ in source }, heads: decoderHeads, st)
             feedForward(layer, n, ff: decoderFF, st)
         }
         matMul(output, b.x + logitRows.lowerBound * dim, tokens: logitRows.count, into: logits, yStride: vocab,
@@ -322,31 +322,27 @@ public final class BARTModel: EncoderDecoderNet, @unchecked Sendable {
         addBias(outputBias, to: logits, rows: logitRows.count, cols: vocab, stride: vocab)
     }
 
-    /// x = LayerNorm(x + O·attention(x)) over `rows` rows at positions start..<start+rows: their keys and values
-    /// written to `keys`/`values` at those positions (not for cross-attention, whose are the encoder's), each row t
-    /// attending to the first count(t) of them (read from `read` when given: a beam's rows in the slots its table
-    /// names); queries scaled by 1/√head_dim.
-    private func attention(_ a: BARTAttention, rows n: Int, start: Int, keys: UnsafeMutablePointer<Float>,
-                           values: UnsafeMutablePointer<Float>,
-                           read: CacheRead? = nil,
-                           count: (Int) -> Int, heads: Int, cross: Bool = false, _ st: Seq2SeqState) {
+    /// x = LayerNorm(x + O·attention(x)) over `rows` rows: their keys and values written to `write` (nil for
+    /// cross-attention, whose are the encoder's), row t attending to the first count(t) rows of read(t) (a beam's
+    /// rows in the slots its table names); queries scaled by 1/√head_dim.
+    private func attention(_ a: BARTAttention, rows n: Int, write: CacheWrite?, read: (Int) -> CacheRead, count: (Int) -> Int,
+                           heads: Int, _ st: Seq2SeqState) {
         let b = st.buffers, pool = st.pool, hd = dim / heads, scale = 1 / Float(hd).squareRoot()
-        let readKeys = read?.keys ?? UnsafePointer(keys), readValues = read?.values ?? UnsafePointer(values)
-        if cross {
-            matMul(a.q.w, b.x, tokens: n, into: b.q, yStride: dim, scratch: b.scratch, pool: pool)
+        if let write {
+            matMul(MatMulOutput(a.q.w, into: b.q, yStride: dim), MatMulOutput(a.k.w, into: write.keys, yStride: write.stride),
+                   MatMulOutput(a.v.w, into: write.values, yStride: write.stride), b.x, tokens: n, scratch: b.scratch, pool: pool)
+            addBias(a.k.b, to: write.keys, rows: n, cols: dim, stride: write.stride)
+            addBias(a.v.b, to: write.values, rows: n, cols: dim, stride: write.stride)
         } else {
-            matMul(MatMulOutput(a.q.w, into: b.q, yStride: dim), MatMulOutput(a.k.w, into: keys + start * dim, yStride: dim),
-                   MatMulOutput(a.v.w, into: values + start * dim, yStride: dim), b.x, tokens: n, scratch: b.scratch, pool: pool)
-            addBias(a.k.b, to: keys + start * dim, rows: n, cols: dim, stride: dim)
-            addBias(a.v.b, to: values + start * dim, rows: n, cols: dim, stride: dim)
+            matMul(a.q.w, b.x, tokens: n, into: b.q, yStride: dim, scratch: b.scratch, pool: pool)
         }
         addBias(a.q.b, to: b.q, rows: n, cols: dim, stride: dim)
         for i in 0..<n * dim { b.q[i] *= scale }
         for t in 0..<n {
-            let c = count(t)
+            let c = count(t), rows = read(t)
             for h in 0..<heads {
-                attendRows(b.q + t * dim + h * hd, keys: readKeys + h * hd, values: readValues + h * hd, count: c, stride: dim,
-                           headDim: hd, scores: b.scores, slots: read?.slots, slotStride: st.beamStride) { _ in 0 }
+                attendRows(b.q + t * dim + h * hd, keys: rows.keys + h * hd, values: rows.values + h * hd, count: c, stride: dim,
+                           headDim: hd, scores: b.scores, slots: rows.slots, slotStride: st.beamStride) { _ in 0 }
                 (b.attn + t * dim + h * hd).update(from: b.scores + c, count: hd)
             }
         }

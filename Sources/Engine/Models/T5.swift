@@ -257,8 +257,9 @@ extension T5 {
         let b = st.buffers, pool = st.pool
         embed(UnsafeBufferPointer(start: b.tokens, count: n), embedding, into: b.x)
         for layer in encoder {
-            selfAttention(layer, rows: n, start: 0, keys: st.scratchKeys, values: st.scratchValues, bias: encoderBias,
-                          bidirectional: true, st)
+            let read = CacheRead(keys: st.scratchKeys, values: st.scratchValues, slots: nil)
+            selfAttention(layer, rows: n, write: CacheWrite(keys: st.scratchKeys, values: st.scratchValues, stride: inner),
+                          read: { _ in read }, position: { $0 }, bias: encoderBias, bidirectional: true, st)
             feedForward(layer, n, st)
         }
         for t in 0..<n { rmsNorm(b.x + t * dim, weight: encoderNorm, dim, eps: eps, into: b.encoded + t * dim) }
@@ -269,16 +270,15 @@ extension T5 {
         }
     }
 
-    /// The decoder over `n` target tokens at positions start..<start+n (their K and V appended to beam `beam`'s self
-    /// cache), attending to `source` encoded tokens; logits of rows `logitRows` into `logits`.
-    func decode(_ tokens: UnsafeBufferPointer<Int32>, start: Int, source: Int, logitRows: Range<Int>, beam: Int = 0,
+    /// The decoder over the target `rows` (their K and V appended to their beams' self caches), attending to
+    /// `source` encoded tokens; logits of rows `logitRows` into `logits`.
+    func decode(_ tokens: UnsafeBufferPointer<Int32>, rows: TargetRows, source: Int, logitRows: Range<Int>,
                 into logits: UnsafeMutablePointer<Float>, _ st: Seq2SeqState) {
         let b = st.buffers, pool = st.pool, n = tokens.count
         embed(tokens, embedding, into: b.x)
         for (l, layer) in decoder.enumerated() {
-            selfAttention(layer, rows: n, start: start, keys: st.selfKeys(l, beam), values: st.selfValues(l, beam),
-                          read: st.selfRead(l, beam), bias: decoderBias,
-                          bidirectional: false, st)
+            selfAttention(layer, rows: n, write: st.selfWrite(l, rows), read: { st.selfRead(l, rows.beam($0)) },
+                          position: rows.position, bias: decoderBias, bidirectional: false, st)
             // Cross-attention: no position bias.
             for t in 0..<n { rmsNorm(b.x + t * dim, weight: layer.crossNorm!, dim, eps: eps, into: b.xb + t * dim) }
             matMul(layer.cq!, b.xb, tokens: n, into: b.q, yStride: inner, scratch: b.scratch, pool: pool)
@@ -301,24 +301,20 @@ extension T5 {
                scratch: b.scratch, pool: pool)
     }
 
-    /// x += O · attention(RMSNorm(x)) over `rows` rows at positions start..<start+rows, keys and values written
-    /// to `keys`/`values` (rows `inner` apart, by position) and read back from there, or from `read` (a beam's
-    /// rows in the slots its table names): bidirectional over the rows (encoder) or causal over everything up to
-    /// each row (decoder), with the stack's position biases.
-    private func selfAttention(_ layer: T5Layer, rows n: Int, start: Int, keys: UnsafeMutablePointer<Float>,
-                               values: UnsafeMutablePointer<Float>,
-                               read: CacheRead? = nil,
-                               bias: Matrix, bidirectional: Bool, _ st: Seq2SeqState) {
-        let readKeys = read?.keys ?? UnsafePointer(keys), readValues = read?.values ?? UnsafePointer(values)
+    /// x += O · attention(RMSNorm(x)) over `rows` rows, row t at position(t): keys and values written to `write`
+    /// and read back through read(t) (a beam's rows in the slots its table names); bidirectional over the rows
+    /// (encoder) or causal over everything up to each row (decoder), with the stack's position biases.
+    private func selfAttention(_ layer: T5Layer, rows n: Int, write: CacheWrite, read: (Int) -> CacheRead,
+                               position: (Int) -> Int, bias: Matrix, bidirectional: Bool, _ st: Seq2SeqState) {
         let b = st.buffers, pool = st.pool
         for t in 0..<n { rmsNorm(b.x + t * dim, weight: layer.attnNorm, dim, eps: eps, into: b.xb + t * dim) }
-        matMul(MatMulOutput(layer.q, into: b.q, yStride: inner), MatMulOutput(layer.k, into: keys + start * inner, yStride: inner),
-               MatMulOutput(layer.v, into: values + start * inner, yStride: inner), b.xb, tokens: n, scratch: b.scratch, pool: pool)
+        matMul(MatMulOutput(layer.q, into: b.q, yStride: inner), MatMulOutput(layer.k, into: write.keys, yStride: write.stride),
+               MatMulOutput(layer.v, into: write.values, yStride: write.stride), b.xb, tokens: n, scratch: b.scratch, pool: pool)
         for t in 0..<n {
-            let position = start + t, count = bidirectional ? n : position + 1
+            let position = position(t), count = bidirectional ? n : position + 1, rows = read(t)
             for h in 0..<heads {
-                attendRows(b.q + t * inner + h * headDim, keys: readKeys + h * headDim, values: readValues + h * headDim,
-                           count: count, stride: inner, headDim: headDim, scores: b.scores, slots: read?.slots,
+                attendRows(b.q + t * inner + h * headDim, keys: rows.keys + h * headDim, values: rows.values + h * headDim,
+                           count: count, stride: inner, headDim: headDim, scores: b.scores, slots: rows.slots,
                            slotStride: st.beamStride) { j in
                     self.bias(bias, head: h, query: position, key: j, bidirectional: bidirectional)
                 }
