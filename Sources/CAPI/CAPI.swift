@@ -306,7 +306,9 @@ private func translate(_ s: Seq2SeqSession, _ params: SamplerParams, _ prompt: S
     do {
         try s.encode(tokenizer.encode(prompt, addSpecial: true))
         if s.beams > 1 {
-            for id in try s.beamSearch(maxTokens: maxTokens)[0].ids.dropFirst() where !emit(id) { break }
+            let g = s.model.generation  // the model's length penalty and early stopping, as the CLI's default
+            let best = try s.beamSearch(maxTokens: maxTokens, lengthPenalty: g.lengthPenalty, earlyStopping: g.earlyStopping)[0]
+            for id in best.ids.dropFirst() where !emit(id) { break }
             return SWIFTLET_OK
         }
         var sampler = Sampler(params, vocabSize: s.model.vocabSize)
