@@ -337,12 +337,7 @@ public final class Seq2SeqSession {
             var candidates: [(score: Float, beam: Int, token: Int)] = []
             for beam in 0..<b {
                 let row = logits + beam * v
-                var m = -Float.infinity
-                for i in 0..<v { m = max(m, row[i]) }
-                var sum: Float = 0
-                for i in 0..<v { sum += expf(row[i] - m) }
-                let logSum = m + logf(sum)
-                for i in 0..<v { row[i] -= logSum }
+                logSoftmax(row, v)
                 if ignoreEOS { for id in model.tokenizer.endOfGeneration { row[Int(id)] = -.infinity } }
                 model.generation.process(row, vocab: v, target: running[beam], maxLength: maxLength, eos: eosToken)
                 for i in 0..<v {

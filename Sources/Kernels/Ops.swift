@@ -158,6 +158,44 @@ public func softmax(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
     }
 }
 
+/// x[i] = x[i] − log Σ e^x in place over n > 0: log-probabilities (a beam search's scores).
+public func logSoftmax(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
+    var m8 = SIMD8<Float>(repeating: -.infinity)
+    var i = 0
+    while i + 8 <= n {
+        let v = load8(x + i)
+        for k in 0..<8 { m8[k] = v[k] > m8[k] ? v[k] : m8[k] }  // vmaxps
+        i += 8
+    }
+    var m = max(max(max(m8[0], m8[1]), max(m8[2], m8[3])), max(max(m8[4], m8[5]), max(m8[6], m8[7])))
+    while i < n {
+        m = max(m, x[i])
+        i += 1
+    }
+    let mv = SIMD8<Float>(repeating: m)
+    var sum8 = SIMD8<Float>()
+    i = 0
+    while i + 8 <= n {
+        sum8 += exp8(load8(x + i) - mv)
+        i += 8
+    }
+    var sum = sum8.sum()
+    while i < n {
+        sum += expf(x[i] - m)
+        i += 1
+    }
+    let shift = m + logf(sum), sv = SIMD8<Float>(repeating: shift)
+    i = 0
+    while i + 8 <= n {
+        store8(load8(x + i) - sv, x + i)
+        i += 8
+    }
+    while i < n {
+        x[i] -= shift
+        i += 1
+    }
+}
+
 /// x[i] = e^(x[i] − max) in place over n > 0; returns Σ: softmax without its division, for callers that can
 /// scale once at the end instead.
 @discardableResult
