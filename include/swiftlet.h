@@ -46,8 +46,11 @@ typedef struct {            /* defaults from swiftlet_default_params(), as llama
 } swiftlet_params;
 
 /* Called for each generated token; return false to stop generation. piece is the UTF-8 text of the whole
-   characters this token completes (piece_len bytes, not NUL-terminated, valid during the call only). */
+   characters this token completes (piece_len bytes, not NUL-terminated, valid during the call only). When
+   generation ends inside a character (its bytes not all generated), one more call with token
+   SWIFTLET_NO_TOKEN hands over U+FFFD for those bytes, as the CLI and a tokenizer's decode show them. */
 typedef bool (*swiftlet_token_fn)(int32_t token, const char *piece, size_t piece_len, void *user);
+#define SWIFTLET_NO_TOKEN (-1)
 
 /* The library's version, e.g. "0.4.0". Static storage. */
 const char *swiftlet_version(void);

@@ -42,11 +42,13 @@ PY
 valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=1 \
     "$out/embed" "$encoder" "${texts[@]}" > /dev/null 2>&1
 
-# An encoder-decoder from C: the same greedy translation as the CLI's.
-t5=$out/t5-tiny.gguf
-.build/release/quantize Tests/Fixtures/t5-tiny "$t5" --type q8_0 --quiet
+# Encoder-decoders from C: the same greedy translation as the CLI's (BART with its forced tokens and n-gram rule).
 source_text="translate English to German: The quick brown fox."
-c_text=$("$out/generate" "$t5" "$source_text" 8)
-cli_text=$(.build/release/swiftlet generate -m "$t5" -p "$source_text" -n 8 --temp 0 2>/dev/null)
-[ "$c_text" = "$cli_text" ] || { echo "error: C translated '$c_text', the CLI '$cli_text'" >&2; exit 1; }
+for m in t5-tiny bart-tiny; do
+    gguf=$out/$m.gguf
+    .build/release/quantize "Tests/Fixtures/$m" "$gguf" --type q8_0 --quiet
+    c_text=$("$out/generate" "$gguf" "$source_text" 8)
+    cli_text=$(.build/release/swiftlet generate -m "$gguf" -p "$source_text" -n 8 --temp 0 2>/dev/null)
+    [ "$c_text" = "$cli_text" ] || { echo "error: $m: C translated '$c_text', the CLI '$cli_text'" >&2; exit 1; }
+done
 

@@ -280,10 +280,19 @@ public func swiftlet_generate(_ sp: OpaquePointer?, _ promptPointer: UnsafePoint
             return keepGoing
         }
         h.conversation = conversation + r.ids
+        if r.stop != .stopped, let onToken { finish(&stream, onToken, user) }
         if r.stop == .context { return fail(SWIFTLET_ERR_CONTEXT_FULL, "swiftlet_generate: the context of \(session.context) tokens is full") }
         return SWIFTLET_OK
     } catch {
         return fail(error)
+    }
+}
+
+/// The bytes of a character the generation ended inside, as U+FFFD, in a last call with SWIFTLET_NO_TOKEN.
+private func finish(_ stream: inout TextStream, _ onToken: swiftlet_token_fn, _ user: UnsafeMutableRawPointer?) {
+    stream.finish { bytes in
+        guard !bytes.isEmpty else { return }
+        _ = onToken(-1, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count, user)
     }
 }
 
@@ -308,11 +317,13 @@ private func translate(_ s: Seq2SeqSession, _ params: SamplerParams, _ prompt: S
         if s.beams > 1 {
             let g = s.model.generation  // the model's length penalty and early stopping, as the CLI's default
             let best = try s.beamSearch(maxTokens: maxTokens, lengthPenalty: g.lengthPenalty, earlyStopping: g.earlyStopping)[0]
-            for id in best.ids.dropFirst() where !emit(id) { break }
+            for id in best.ids.dropFirst() where !emit(id) { return SWIFTLET_OK }
+            if let onToken { finish(&stream, onToken, user) }
             return SWIFTLET_OK
         }
         var sampler = Sampler(params, vocabSize: s.model.vocabSize)
         let r = try s.generate(maxTokens: maxTokens, sampler: &sampler, onToken: emit)
+        if r.stop != .stopped, let onToken { finish(&stream, onToken, user) }
         if r.stop == .context { return fail(SWIFTLET_ERR_CONTEXT_FULL, "swiftlet_generate: the target limit of \(s.targetLimit) tokens is full") }
         return SWIFTLET_OK
     } catch {

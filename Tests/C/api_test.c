@@ -29,7 +29,7 @@ static bool collect(int32_t token, const char *piece, size_t piece_len, void *us
     (void)piece;
     (void)piece_len;
     collected *c = user;
-    if (c->count < 256) c->ids[c->count++] = token;
+    if (token != SWIFTLET_NO_TOKEN && c->count < 256) c->ids[c->count++] = token;
     return true;
 }
 
