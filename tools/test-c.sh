@@ -42,9 +42,10 @@ PY
 valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=1 \
     "$out/embed" "$encoder" "${texts[@]}" > /dev/null 2>&1
 
-# Encoder-decoders from C: the same greedy translation as the CLI's (BART with its forced tokens and n-gram rule).
+# Encoder-decoders from C: the same greedy translation as the CLI's (BART with its forced tokens and n-gram rule,
+# Marian with its own tokenizer and banned pad token).
 source_text="translate English to German: The quick brown fox."
-for m in t5-tiny bart-tiny; do
+for m in t5-tiny bart-tiny marian-tiny; do
     gguf=$out/$m.gguf
     .build/release/quantize "Tests/Fixtures/$m" "$gguf" --type q8_0 --quiet
     c_text=$("$out/generate" "$gguf" "$source_text" 8)

@@ -1,7 +1,8 @@
 // T5 (ReLU, tied head scaled by d_model^-0.5, 2 encoder and 3 decoder layers, d_kv·heads ≠ d_model), FLAN-T5
 // (gated GELU, untied head) and BART (learned positions, embedding LayerNorm, GELU, unequal stacks; its generation
 // config forces the first and last tokens, bans repeated 3-grams, sets a minimum length, length penalty 2 and early
-// stopping) against transformers: the encoder's output, decoder logits at every position, greedy and beam outputs.
+// stopping) and Marian (sinusoidal positions, SiLU, one matrix for both embeddings and the head, a banned pad token)
+// against transformers: the encoder's output, decoder logits at every position, greedy and beam outputs.
 
 @testable import Engine
 import Foundation
@@ -14,7 +15,7 @@ import TensorFile
     /// The fixtures' generate() calls ask for this many new tokens.
     static let newTokens = 8
 
-    @Test(arguments: ["t5-tiny", "flan-t5-tiny", "bart-tiny"])
+    @Test(arguments: ["t5-tiny", "flan-t5-tiny", "bart-tiny", "marian-tiny"])
     func encoderDecoderMatchesTransformers(model name: String) throws {
         let r = try json(fixtures.appendingPathComponent("\(name)/reference.json"))
         func ids(_ key: String) throws -> [Int32] { try #require(r[key]?.array).map { Int32($0.int!) } }
@@ -43,7 +44,7 @@ import TensorFile
     /// activations' rounding, which T5's unscaled attention scores amplify), where the distance to transformers'
     /// float weights is 0.02 to 0.65 of the range on these tiny random models (tools/reference/quantized_agreement.sh):
     /// weight rounding, not the kernels.
-    @Test(arguments: ["t5-tiny", "flan-t5-tiny", "bart-tiny"], [GGMLType.q8_0, .q4_0])
+    @Test(arguments: ["t5-tiny", "flan-t5-tiny", "bart-tiny", "marian-tiny"], [GGMLType.q8_0, .q4_0])
     func quantizedMatchesItsDequantizedWeights(model name: String, type: GGMLType) throws {
         let r = try json(fixtures.appendingPathComponent("\(name)/reference.json"))
         func ids(_ key: String) throws -> [Int32] { try #require(r[key]?.array).map { Int32($0.int!) } }
@@ -66,7 +67,7 @@ import TensorFile
 
     /// Beam search with 4 beams and the model's length penalty and early stopping: transformers' 4 finished
     /// sequences in its order, scores within 1e-4.
-    @Test(arguments: ["t5-tiny", "flan-t5-tiny", "bart-tiny"])
+    @Test(arguments: ["t5-tiny", "flan-t5-tiny", "bart-tiny", "marian-tiny"])
     func beamSearchMatchesTransformers(model name: String) throws {
         let r = try json(fixtures.appendingPathComponent("\(name)/reference.json"))
         let expected = try #require(r["beam_ids"]?.array).map { $0.array!.map { Int32($0.int!) } }
@@ -103,7 +104,7 @@ import TensorFile
 /// The CLI on encoder-decoders: `generate` translates the source text (tokenized by the model's tokenizer) into
 /// transformers' greedy and beam outputs (the model's processors, length penalty and early stopping applied), and
 /// `logits --decoder-ids` writes the decoder logits.
-@Test(arguments: ["t5-tiny", "flan-t5-tiny", "bart-tiny"])
+@Test(arguments: ["t5-tiny", "flan-t5-tiny", "bart-tiny", "marian-tiny"])
 func encoderDecoderCLIMatchesTransformers(model name: String) throws {
     let r = try json(fixtures.appendingPathComponent("\(name)/reference.json"))
     let path = try fixtureGGUF(name, .f32)
@@ -115,6 +116,7 @@ func encoderDecoderCLIMatchesTransformers(model name: String) throws {
     let out = try JSONValue.parse(run.stdout, what: "generate")
     #expect(out["prompt_ids"]?.array?.map { Int32($0.int!) } == r["encoder_ids"]!.array!.map { Int32($0.int!) }, "source tokens")
     #expect(out["ids"]?.array?.map { Int32($0.int!) } == Array(greedy.dropFirst()), "greedy target")
+    #expect(out["text"]?.string == r["greedy_text"]?.string, "decoded as transformers' decode(skip_special_tokens=True)")
 
     let file = try temporaryDirectory("cli-\(name)-logits").appendingPathComponent("logits.bin").path
     let ids = r["encoder_ids"]!.array!.map { "\($0.int!)" }.joined(separator: ",")

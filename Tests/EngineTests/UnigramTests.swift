@@ -95,6 +95,11 @@ import TestSupport
             #expect(spans.map(\.id) == c.ids)
             #expect(pieces.map { ids[$0] ?? unk } == e.array!.map { Int32($0.int!) }, "Marian ids of \(c.text.debugDescription)")
         }
+        // The same through the model's tokenizer, as `generate` runs it.
+        let tokenizer = try Tokenizer(file)
+        for (c, e) in zip(cases, expected) {
+            #expect(tokenizer.encode(c.text, addSpecial: false) == e.array!.map { Int32($0.int!) }, "Marian tokenizer on \(c.text.debugDescription)")
+        }
     }
 
     /// A hand-made vocabulary where the unknown token's score (the lowest of the real pieces', not of the padding),

@@ -1,6 +1,7 @@
 // Tokenizers read from GGUF metadata as llama.cpp's llama-vocab.cpp reads them: vocabulary, token types, special
-// ids and add-BOS/EOS flags, and one of three algorithms: byte-level BPE (GPT-2, SmolLM2, Llama 3, RoBERTa),
-// WordPiece (BERT, DistilBERT) and SentencePiece Unigram (ALBERT, T5). Encoding: special tokens cut out first
+// ids and add-BOS/EOS flags, and one algorithm: byte-level BPE (GPT-2, SmolLM2, Llama 3, RoBERTa, BART), WordPiece
+// (BERT, DistilBERT), SentencePiece Unigram (ALBERT, T5), SentencePiece BPE (Llama 2), CTRL's BPE, or Marian's
+// (sentencepiece's Unigram mapped through vocab.json). Encoding: special tokens cut out first
 // (tokenizer_st_partition), then the algorithm on each piece of text between them.
 
 import TensorFile
@@ -26,6 +27,7 @@ public final class Tokenizer: Sendable {
         case unigram(Unigram)
         case sentencePieceBPE(SentencePieceBPE)
         case ctrl(CTRLBPE)
+        case marian(MarianVocab)
     }
     let algorithm: Algorithm
     /// The byte-level BPE parts, for a BPE tokenizer.
@@ -85,9 +87,9 @@ public final class Tokenizer: Sendable {
     public init(_ file: GGUFFile) throws(ModelError) {
         let m: Stored
         do { m = try Stored(file) } catch { throw .file(error) }
-        guard ["gpt2", "bert", "t5", "llama", "ctrl"].contains(m.model) else {
+        guard ["gpt2", "bert", "t5", "llama", "ctrl", "marian"].contains(m.model) else {
             throw .tokenizer("\(MetadataKey.tokenizerModel) '\(m.model)' is not supported (byte-level BPE 'gpt2', WordPiece "
-                + "'bert', Unigram 't5', SentencePiece BPE 'llama' and CTRL's 'ctrl' are)")
+                + "'bert', Unigram 't5', SentencePiece BPE 'llama', CTRL's 'ctrl' and Marian's 'marian' are)")
         }
         guard let tokens = m.tokens, !tokens.isEmpty, tokens.count < Int(Int32.max) else {
             throw .config(key: MetadataKey.tokens, reason: m.tokens == nil ? "missing" : "\(m.tokens!.count) tokens")
@@ -152,6 +154,7 @@ public final class Tokenizer: Sendable {
         case "bert": algorithm = .wordPiece(try WordPiece(file, tokens: tokens, types: kinds))
         case "t5": algorithm = .unigram(try Unigram(file, tokens: tokens, types: kinds))
         case "llama": algorithm = .sentencePieceBPE(try SentencePieceBPE(file, tokens: tokens, types: kinds))
+        case "marian": algorithm = .marian(try MarianVocab(file, types: kinds))
         default: algorithm = .ctrl(try CTRLBPE(file, tokens: tokens, types: kinds))
         }
         // llama.cpp's default for Llama 3's pre-tokenizer names
@@ -216,7 +219,7 @@ public final class Tokenizer: Sendable {
         case .normal, .byte:
             switch algorithm {
             case .bytePairs: return withPiece(id) { $0.first == UInt8(ascii: " ") }
-            case .wordPiece, .unigram, .sentencePieceBPE: return tokens[Int(id)].hasPrefix("\u{2581}")
+            case .wordPiece, .unigram, .sentencePieceBPE, .marian: return tokens[Int(id)].hasPrefix("\u{2581}")
             case .ctrl: return true  // CTRL marks continuation on the piece before ("@@"), which one id cannot tell
             }
         default: return true
@@ -289,6 +292,7 @@ public final class Tokenizer: Sendable {
                     case let .wordPiece(w): shifted(w.encode, piece, by: scalarAt[r.lowerBound], into: &out)
                     case let .unigram(u): shifted(u.encode, piece, by: scalarAt[r.lowerBound], into: &out)
                     case let .ctrl(c): shifted(c.encode, piece, by: scalarAt[r.lowerBound], into: &out)
+                    case let .marian(m): shifted({ m.encode($0, ids: self.ids, into: &$1) }, piece, by: scalarAt[r.lowerBound], into: &out)
                     case let .sentencePieceBPE(b):
                         shifted({ b.encode($0, startsInput: afterSpecial, into: &$1) }, piece, by: scalarAt[r.lowerBound], into: &out)
                     case let .bytePairs(b):
@@ -472,6 +476,7 @@ public final class Tokenizer: Sendable {
         case let .unigram(u): return u.decode(ids, skipSpecial: true)
         case let .sentencePieceBPE(b): return b.decode(ids, skipSpecial: true)
         case let .ctrl(c): return c.decode(ids, skipSpecial: true)
+        case .marian: return MarianVocab.decode(ids, tokens: tokens, kinds: kinds)
         }
     }
 
