@@ -107,6 +107,9 @@ public enum MetadataKey {
     public static let sourceAddSpacePrefix = "tokenizer.swiftlet.source.add_space_prefix"
     public static let sourceRemoveExtraWhitespaces = "tokenizer.swiftlet.source.remove_extra_whitespaces"
     public static let sourcePrecompiledCharsmap = "tokenizer.swiftlet.source.precompiled_charsmap"
+    // Swiftlet's own (formats/TENSORS-seq2seq.md): transformers' clean_up_tokenization_spaces for a byte-level BPE
+    // whose pre-tokenizer name would otherwise decide it as llama.cpp does (BART's, which llama.cpp does not run).
+    public static let cleanSpaces = "tokenizer.swiftlet.clean_spaces"
     public static let chatTemplate = "tokenizer.chat_template"
 }
 

@@ -147,6 +147,22 @@ func encoderDecoderCLIMatchesTransformers(model name: String) throws {
                        containing: "--decoder-ids is for encoder and encoder-decoder models")
 }
 
+/// The converted tokenizers against transformers' on hard texts (Tests/Fixtures/seq2seq_tokenize.json, made by
+/// tools/reference/seq2seq_tokenize_cases.py): the ids with the special tokens transformers adds, and the decoding
+/// with the special tokens skipped.
+@Test(arguments: ["t5-tiny", "flan-t5-tiny", "bart-tiny", "marian-tiny"])
+func encoderDecoderTokenizersMatchTransformers(model name: String) throws {
+    let root = try json(fixtures.appendingPathComponent("seq2seq_tokenize.json"))
+    let texts = try #require(root["texts"]?.array), cases = try #require(root["models"]?[name]?["cases"]?.array)
+    try #require(texts.count == 35 && cases.count == texts.count)
+    let t = try Tokenizer(GGUFFile(path: try fixtureGGUF(name, .f32)))
+    for (text, c) in zip(texts.map { $0.string! }, cases) {
+        let ids = c["ids"]!.array!.map { Int32($0.int!) }
+        #expect(t.encode(text, addSpecial: true) == ids, "\(name) ids of \(text.debugDescription)")
+        #expect(t.decode(ids) == c["decoded"]?.string, "\(name) decoding of \(text.debugDescription)")
+    }
+}
+
 /// The logits processors on hand-made targets: each masks exactly what transformers' processor of the same name does.
 @Test func logitsProcessorsMaskAsTransformersDoes() {
     func run(_ g: GenerationConfig, _ target: [Int32], maxLength: Int = 20) -> [Int] {

@@ -210,7 +210,7 @@ struct TokenizerMetadataTests {
     @Test func unsupportedTokenizersFailInInit() throws {
         #expect(failure(try Self.vocabulary(Self.set(MetadataKey.tokenizerModel, .string("rwkv"))))
             == "tokenizer: tokenizer.ggml.model 'rwkv' is not supported (byte-level BPE 'gpt2', WordPiece 'bert', Unigram 't5', "
-            + "SentencePiece BPE 'llama' and CTRL's 'ctrl' are)")
+            + "SentencePiece BPE 'llama', CTRL's 'ctrl' and Marian's 'marian' are)")
         #expect(failure(try Self.vocabulary(Self.set(MetadataKey.tokenizerPre, .string("qwen2")))).contains("pre-tokenizer 'qwen2'"))
         #expect(failure(try Self.vocabulary { $0.removeAll { $0.key == MetadataKey.tokenizerPre } }).contains("tokenizer.ggml.pre is missing"))
         #expect(failure(try Self.vocabulary(Self.set(MetadataKey.eosTokenID, .uint32(999))))

@@ -529,6 +529,8 @@ def make_bart() -> None:
         "tokenizer.ggml.token_type": types,
         "tokenizer.ggml.merges": [m if isinstance(m, str) else " ".join(m) for m in tj["model"]["merges"]],
         **special_vocab_metadata(outdir, n),
+        # Swiftlet's: transformers cleans spaces in decode only when tokenizer_config.json asks (default false).
+        "tokenizer.swiftlet.clean_spaces": bool(tok.clean_up_tokenization_spaces),
     }
     write_expectations(outdir, bart_items(outdir, "bart"), {
         "architecture": "bart",
@@ -546,7 +548,7 @@ def make_bart() -> None:
         "What convert_hf_to_gguf.py's _set_vocab_gpt2 would write for this tokenizer.json (vocabulary by id, added "
         "tokens CONTROL when special, merges 'a b') plus gguf.SpecialVocab (RobertaProcessing: add BOS, EOS and "
         "SEP). tokenizer.ggml.pre 'gpt-2' names the ByteLevel pre-tokenizer's structure (llama.cpp's hash table "
-        "does not know this tokenizer)."])
+        "does not know this tokenizer). tokenizer.swiftlet.clean_spaces is Swiftlet's (formats/TENSORS-seq2seq.md)."])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -57,6 +57,7 @@ public final class Tokenizer: Sendable {
         let types: [Int]?
         let bos, eos, eot, eom, sep, mask, pad: Int?
         let addBOS, addEOS, addSEP: Bool?
+        let cleanSpaces: Bool?
         let leftStripped, rightStripped, appended: [Int]
 
         init(_ f: GGUFFile) throws(TensorFileError) {
@@ -81,6 +82,7 @@ public final class Tokenizer: Sendable {
             leftStripped = try optional(MetadataKey.leftStrippedTokenIDs, f.intArray) ?? []
             rightStripped = try optional(MetadataKey.rightStrippedTokenIDs, f.intArray) ?? []
             appended = try optional(MetadataKey.appendTokenIDs, f.intArray) ?? []
+            cleanSpaces = try optional(MetadataKey.cleanSpaces, f.bool)
         }
     }
 
@@ -149,7 +151,7 @@ public final class Tokenizer: Sendable {
             }
             guard let merges = m.merges else { throw .config(key: MetadataKey.merges, reason: "missing") }
             algorithm = .bytePairs(ByteLevelBPE(pre: pre, bpe: BPE(merges: merges, ids: ids),
-                                                cleanSpaces: preName != "smollm" && preName != "trillion",
+                                                cleanSpaces: m.cleanSpaces ?? (preName != "smollm" && preName != "trillion"),
                                                 ignoreMerges: pre == .llama3))
         case "bert": algorithm = .wordPiece(try WordPiece(file, tokens: tokens, types: kinds))
         case "t5": algorithm = .unigram(try Unigram(file, tokens: tokens, types: kinds))
@@ -546,7 +548,7 @@ struct ByteLevelBPE: Sendable {
     let pre: PreTokenizer
     let bpe: BPE
     /// llama.cpp's `clean_spaces` (clean_up_tokenization_spaces) in decode: on for byte-level BPE except the
-    /// pre-tokenizers llama-vocab.cpp turns it off for (smollm, trillion).
+    /// pre-tokenizers llama-vocab.cpp turns it off for (smollm, trillion), unless tokenizer.swiftlet.clean_spaces says.
     let cleanSpaces: Bool
     /// llama.cpp's `ignore_merges` (Llama 3): a word that is itself a token is not merged up.
     let ignoreMerges: Bool
