@@ -55,6 +55,9 @@ public struct Seq2SeqOptions: Sendable {
     public var threads = 0
     /// Refuse to create a session whose arena is larger; nil: the machine's physical memory.
     public var memoryLimit: Int?
+    /// `decode` returns the logits at every token it is given (room for `target` rows of the vocabulary);
+    /// otherwise only at the last (generation needs no more, and `beams` rows for a beam step).
+    public var allLogits = false
     public init() {}
 }
 
@@ -138,6 +141,8 @@ public final class Seq2SeqSession {
     /// Beams this session can search with.
     public let beams: Int
     public let threads: Int
+    /// Whether `decode` gives the logits at every token (Seq2SeqOptions.allLogits).
+    public let allLogits: Bool
     public let plan: ArenaPlan
     private let arena: Arena
     private let state: Seq2SeqState
@@ -161,7 +166,7 @@ public final class Seq2SeqSession {
         let q = p.floats("q", rows * inner), attn = p.floats("attn", rows * inner)
         let h1 = p.floats("ff", rows * net.maxFF), h2 = p.floats("ff", rows * net.maxFF)
         let scores = p.floats("att", rows + net.maxHeadDim)
-        let logits = p.floats("logits", max(target, beams) * net.vocab)
+        let logits = p.floats("logits", (options.allLogits ? max(target, beams) : beams) * net.vocab)
         var scratchBytes = 0
         for type in net.matrixTypes {
             for cols in [net.dim, inner, net.maxFF] {
@@ -169,7 +174,7 @@ public final class Seq2SeqSession {
             }
         }
         let scratch = p.reserve("scratch", scratchBytes)
-        let encoderKeys = p.floats("kv", source * inner), encoderValues = p.floats("kv", source * inner)
+        let encoderKeys = p.floats("encoder kv", source * inner), encoderValues = p.floats("encoder kv", source * inner)
         let crossKV = (0..<net.decoderLayers).map { _ in (p.floats("cross kv", source * cross), p.floats("cross kv", source * cross)) }
         let own = (0..<net.decoderLayers).map { _ in (p.floats("kv", beams * target * cross), p.floats("kv", beams * target * cross)) }
         let slotTables = (p.reserve("slots", beams * target * 4), p.reserve("slots", beams * target * 4))
@@ -194,6 +199,7 @@ public final class Seq2SeqSession {
                              pool: ThreadPool(threads: threads))
         self.beams = beams
         self.threads = threads
+        allLogits = options.allLogits
         plan = p
         self.model = model
         self.net = net
@@ -231,8 +237,15 @@ public final class Seq2SeqSession {
         2 * net.decoderLayers * (sourceLimit + beams * targetLimit) * net.crossInner * 4
     }
 
-    /// Appends `ids` to the target and returns the logits at every one of them (rows of vocab), valid until the
-    /// next call.
+    /// "memory: cache 1.5 MiB (6 layers × (32 source + 4 beams × 64 target) × 512 × K,V × f32) · arena 2.1 MiB (...)".
+    public var memorySummary: String {
+        let rows = beams > 1 ? "\(beams) beams × \(targetLimit) target" : "\(targetLimit) target"
+        return "memory: cache \(formatBytes(cacheBytes)) (\(net.decoderLayers) layers × (\(sourceLimit) source + \(rows)) × "
+            + "\(net.crossInner) × K,V × f32) · arena \(plan.summary(excluding: ["cross kv", "kv"]))"
+    }
+
+    /// Appends `ids` to the target and returns the logits at every one of them (rows of vocab; with `allLogits`
+    /// off, at the last one only), valid until the next call.
     public func decode(_ ids: [Int32]) throws(ModelError) -> UnsafeMutableBufferPointer<Float> {
         guard sourceCount > 0 else { throw .invalidInput("no source: encode one first") }
         guard !ids.isEmpty else { throw .invalidInput("nothing to decode: no tokens") }
@@ -243,12 +256,13 @@ public final class Seq2SeqSession {
             throw .invalidInput("token id \(id) at index \(i) is not in the vocabulary (0..<\(net.vocab))")
         }
         if let slots = state.slots(0) { (slots + targetCount).update(repeating: 0, count: ids.count) }
+        let logitRows = allLogits ? 0..<ids.count : ids.count - 1..<ids.count
         ids.withUnsafeBufferPointer { p in
             net.decode(p, rows: TargetRows(count: ids.count, start: targetCount, beam: 0), source: sourceCount,
-                       logitRows: 0..<ids.count, into: state.buffers.logits, state)
+                       logitRows: logitRows, into: state.buffers.logits, state)
         }
         targetCount += ids.count
-        return UnsafeMutableBufferPointer(start: state.buffers.logits, count: ids.count * net.vocab)
+        return UnsafeMutableBufferPointer(start: state.buffers.logits, count: logitRows.count * net.vocab)
     }
 
     /// Decoding from the decoder start token with `sampler` (llama.cpp's chain; temperature 0 is the argmax): up to

@@ -87,6 +87,7 @@ enum Bench {
         o.beams = try f.int("--beams", default: 1, range: 1...64)
         o.threads = try f.int(f.value("-t") != nil ? "-t" : "--threads", default: 0, range: 0...1024)
         let session = try Seq2SeqSession(model, o)
+        Common.reportMemory(session, f)
         let vocab = model.vocabSize
         let source = (0..<sourceLength).map { Int32(($0 * 7919 + 13) % vocab) }
         let encode = try measure(Double(sourceLength), reps: reps) { try session.encode(source) }

@@ -49,9 +49,17 @@ enum Common {
     /// The memory plan on stderr (every region with -v), once the inputs are known to be good: a failing
     /// command prints only its error line.
     static func reportMemory(_ session: Session, _ f: Flags) {
-        writeErr(session.memorySummary)
+        reportMemory(session.memorySummary, session.plan, f)
+    }
+
+    static func reportMemory(_ session: Seq2SeqSession, _ f: Flags) {
+        reportMemory(session.memorySummary, session.plan, f)
+    }
+
+    private static func reportMemory(_ summary: String, _ plan: ArenaPlan, _ f: Flags) {
+        writeErr(summary)
         if f.has("-v") {
-            for r in session.plan.regions where r.name != "kv" { writeErr("  \(r.name) \(formatBytes(r.bytes))") }
+            for r in plan.regions where r.name != "kv" && r.name != "cross kv" { writeErr("  \(r.name) \(formatBytes(r.bytes))") }
         }
     }
 }

@@ -74,6 +74,7 @@ enum Generate {
         }
         let t0 = monotonicMs()
         try session.encode(source)
+        Common.reportMemory(session, f)
         if beams > 1 {
             let penalty = try f.float("--length-penalty", default: model.generation.lengthPenalty, range: -100...100)
             let t1 = monotonicMs()

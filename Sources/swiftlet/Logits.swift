@@ -72,19 +72,23 @@ enum Logits {
         var o = Seq2SeqOptions()
         o.threads = try f.int(f.value("-t") != nil ? "-t" : "--threads", default: 0, range: 0...1024)
         let target = try f.value("--decoder-ids").map { try Common.ids($0, flag: "--decoder-ids") }
+        if target == nil, !f.has("--hidden") {
+            throw CLIError("an encoder-decoder needs --decoder-ids (or --hidden for the encoder's output)")
+        }
         o.source = ids.count
         o.target = max(1, target?.count ?? 1)
+        o.allLogits = true
         let session = try Seq2SeqSession(model, o)
         try session.encode(ids)
+        Common.reportMemory(session, f)
         let writer = try AtomicFileWriter(path: out)
         let shape: (Int, Int)
-        if f.has("--hidden") {
-            try writer.write(UnsafeRawBufferPointer(session.encoded))
-            shape = (ids.count, model.width)
-        } else {
-            guard let target else { throw CLIError("an encoder-decoder needs --decoder-ids (or --hidden for the encoder's output)") }
+        if let target, !f.has("--hidden") {
             try writer.write(UnsafeRawBufferPointer(try session.decode(target)))
             shape = (target.count, model.vocabSize)
+        } else {
+            try writer.write(UnsafeRawBufferPointer(session.encoded))
+            shape = (ids.count, model.width)
         }
         try writer.commit()
         writeOut("{\"shape\":[\(shape.0),\(shape.1)]}\n")

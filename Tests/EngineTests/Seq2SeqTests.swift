@@ -24,6 +24,7 @@ import TensorFile
         o.threads = 2
         o.source = 64
         o.target = 32
+        o.allLogits = true
         let s = try Seq2SeqSession(try Model(path: try fixtureGGUF(name, .f32)), o)
         try s.encode(try ids("encoder_ids"))
         let expected = try rows("encoder_output")
@@ -31,6 +32,12 @@ import TensorFile
         expectClose(unflatten(Array(s.encoded), dim), expected, "\(name) encoder output")
         let logits = try rows("logits")
         expectClose(unflatten(Array(try s.decode(try ids("decoder_ids"))), logits[0].count), logits, "\(name) decoder logits")
+        // Without allLogits the arena holds one row and decode gives the last position's.
+        o.allLogits = false
+        let last = try Seq2SeqSession(s.model, o)
+        try last.encode(try ids("encoder_ids"))
+        #expect(last.plan.bytes < s.plan.bytes)
+        expectClose([Array(try last.decode(try ids("decoder_ids")))], [logits.last!], "\(name) last decoder logits")
         try s.encode(try ids("encoder_ids"))
         #expect(try s.greedy(maxTokens: Self.newTokens) == (try ids("greedy_ids")), "\(name) greedy output")
         if s.model.generation == GenerationConfig() {
@@ -55,6 +62,7 @@ import TensorFile
             var o = Seq2SeqOptions()
             o.source = 64
             o.target = 32
+            o.allLogits = true
             let s = try Seq2SeqSession(try Model(path: path), o)
             try s.encode(try ids("encoder_ids"))
             return Array(try s.decode(try ids("decoder_ids")))
