@@ -1,6 +1,7 @@
-// An encoder-decoder session (T5, FLAN-T5): one arena planned from the model's sizes, a source limit and a
-// target context. `encode` runs the encoder once per source and keeps every decoder layer's cross-attention keys
-// and values; `decode` appends target tokens, their self-attention keys and values going to a per-layer cache.
+// An encoder-decoder session (T5, FLAN-T5, BART, Marian): one arena planned from the model's sizes, a source limit
+// and a target context. `encode` runs the encoder once per source and keeps every decoder layer's cross-attention
+// keys and values; `decode` appends target tokens, their self-attention keys and values going to a per-layer cache.
+// Attention passes are split over the pool by (query row, head).
 
 import Kernels
 import Quant
@@ -30,18 +31,72 @@ protocol EncoderDecoderNet: AnyObject, Sendable {
                 into logits: UnsafeMutablePointer<Float>, _ st: Seq2SeqState)
 }
 
-/// One attention head of one query over `count` key rows `stride` floats apart: softmax(q·k + bias(j)) · v, left in
-/// scores[count..<count + headDim]. The encoder-decoders' attention: their sequences are short and their heads odd.
-/// With `slots`, row j is in slot slots[j], `slotStride` floats per slot (a beam's rows in its ancestors' slots).
-func attendRows(_ q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, count: Int, stride: Int,
-                headDim: Int, scores: UnsafeMutablePointer<Float>, slots: UnsafePointer<Int32>? = nil, slotStride: Int = 0,
-                bias: (Int) -> Float) {
-    @inline(__always) func row(_ j: Int) -> Int { j * stride + (slots.map { Int($0[j]) * slotStride } ?? 0) }
-    for j in 0..<count { scores[j] = dot(q, keys + row(j), headDim) + bias(j) }
-    softmax(scores, count)
-    let out = scores + count
-    out.update(repeating: 0, count: headDim)
-    for j in 0..<count { axpy(scores[j], values + row(j), out, headDim) }
+/// A stack's position biases (T5's) as lines over key − query: head h's bias for r = key − query is
+/// lines[h·(2·reach + 1) + reach + r], r clamped to ±reach (past which T5's buckets no longer change).
+struct PositionBias {
+    let lines: UnsafePointer<Float>
+    let reach: Int
+}
+
+/// Which key rows the query rows of an attention pass read.
+enum KeySpan {
+    /// The first n: the encoder's own rows, or the encoded source.
+    case first(Int)
+    /// Up to the query's position: a decoder's causal self-attention.
+    case causal
+}
+
+/// One attention pass of the encoder-decoders over `rows` query rows and every head, split over the pool: query row t
+/// (at rows.position(t), of beam rows.beam(t)), head h, takes softmax(q·k + bias) · v over its key rows into `out`.
+/// Plain values only, so the pool's threads load it without reference counting.
+struct AttentionPass {
+    let q: UnsafePointer<Float>             // (rows, width): head h at h·headDim
+    let out: UnsafeMutablePointer<Float>    // (rows, width)
+    let width, heads, headDim: Int
+    let rows: TargetRows
+    let keys, values: UnsafePointer<Float>  // key row j at j·stride, in slot 0 or its beam's slot
+    let stride: Int
+    /// Per-beam slot tables (beam b's at slots + b·slotsPerBeam), a slot being slotStride floats; nil: all in slot 0.
+    let slots: UnsafePointer<Int32>?
+    let slotsPerBeam, slotStride: Int
+    let span: KeySpan
+    let bias: PositionBias?
+    /// Each thread's scores: scoresPerThread floats from scores + thread·scoresPerThread.
+    let scores: UnsafeMutablePointer<Float>
+    let scoresPerThread: Int
+
+    func run(thread: Int, threads: Int) {
+        let s = scores + thread * scoresPerThread
+        var item = thread
+        while item < rows.count * heads {
+            let t = item / heads, h = item % heads, position = rows.position(t)
+            let count: Int
+            switch span {
+            case let .first(n): count = n
+            case .causal: count = position + 1
+            }
+            let table = slots.map { $0 + rows.beam(t) * slotsPerBeam }
+            @inline(__always) func row(_ j: Int) -> Int { j * stride + (table.map { Int($0[j]) * slotStride } ?? 0) + h * headDim }
+            let qh = q + t * width + h * headDim
+            for j in 0..<count { s[j] = dot(qh, keys + row(j), headDim) }
+            if let bias {
+                let reach = bias.reach, line = bias.lines + h * (2 * reach + 1) + reach
+                for j in 0..<count { s[j] += line[min(max(j - position, -reach), reach)] }
+            }
+            softmax(s, count)
+            let o = out + t * width + h * headDim
+            o.update(repeating: 0, count: headDim)
+            for j in 0..<count { axpy(s[j], values + row(j), o, headDim) }
+            item += threads
+        }
+    }
+
+    func run(_ pool: ThreadPool) {
+        // A capture-free job on the stack: a closure handed to the pool would be boxed (a malloc per call).
+        withUnsafePointer(to: self) { pool.run(context: $0) { c, thread, threads in
+            c.load(as: AttentionPass.self).run(thread: thread, threads: threads)
+        } }
+    }
 }
 
 public struct Seq2SeqOptions: Sendable {
@@ -77,12 +132,6 @@ struct CacheWrite {
     let stride: Int
 }
 
-/// A beam's self-attention rows: position j of keys at keys + slots[j]·beamStride + j·inner (slot 0 without slots).
-struct CacheRead {
-    let keys, values: UnsafePointer<Float>
-    let slots: UnsafePointer<Int32>?
-}
-
 /// Pointers into the arena, for rows up to max(source, target).
 struct Seq2SeqBuffers {
     let tokens: UnsafeMutablePointer<Int32>   // (source) the encoder's input
@@ -90,7 +139,7 @@ struct Seq2SeqBuffers {
     let encoded: UnsafeMutablePointer<Float>  // (source, dim) the encoder's output
     let q, attn: UnsafeMutablePointer<Float>  // (rows, inner)
     let h1, h2: UnsafeMutablePointer<Float>   // (rows, ff)
-    let scores: UnsafeMutablePointer<Float>   // (rows + headDim)
+    let scores: UnsafeMutablePointer<Float>   // (threads, rows) an attention pass's scores
     let logits: UnsafeMutablePointer<Float>   // (target, vocab)
     let scratch: UnsafeMutableRawPointer
 }
@@ -109,6 +158,7 @@ struct Seq2SeqState {
     let beams, target: Int
     let width: Int                                                // a cache row: inner
     let beamStride: Int                                           // target · inner
+    let keyRows: Int                                              // the most key rows a query reads
     let pool: ThreadPool
 
     /// Where beam `beam` writes its rows of decoder layer `layer`.
@@ -122,15 +172,42 @@ struct Seq2SeqState {
         return CacheWrite(keys: selfKeys[layer] + offset, values: selfValues[layer] + offset, stride: beamStride)
     }
 
-    /// Where beam `beam` reads its rows of decoder layer `layer`.
-    func selfRead(_ layer: Int, _ beam: Int) -> CacheRead {
-        CacheRead(keys: selfKeys[layer], values: selfValues[layer], slots: slots(beam).map { UnsafePointer($0) })
-    }
-
     /// Beam `beam`'s slot per position, to read its rows from selfKeys(layer, 0) with slotStride beamStride; nil with
     /// one beam (its rows are all in slot 0).
     func slots(_ beam: Int) -> UnsafeMutablePointer<Int32>? {
         beams > 1 ? (current.pointee == 0 ? slotTables.0 : slotTables.1) + beam * target : nil
+    }
+
+    /// The query rows' projections and where their attention goes: (rows, heads·headDim) each.
+    struct Queries {
+        let q: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>
+        let heads, headDim: Int
+    }
+
+    private func pass(_ x: Queries, _ rows: TargetRows, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
+                      stride: Int, slots: UnsafePointer<Int32>?, span: KeySpan, bias: PositionBias?) -> AttentionPass {
+        AttentionPass(q: x.q, out: x.out, width: x.heads * x.headDim, heads: x.heads, headDim: x.headDim, rows: rows,
+                      keys: keys, values: values, stride: stride, slots: slots, slotsPerBeam: target, slotStride: beamStride,
+                      span: span, bias: bias, scores: buffers.scores, scoresPerThread: keyRows)
+    }
+
+    /// The encoder's self-attention over its `n` rows, whose keys and values are in scratchKeys/scratchValues.
+    func encoderAttention(_ x: Queries, rows n: Int, bias: PositionBias? = nil) {
+        pass(x, TargetRows(count: n, start: 0, beam: 0), keys: scratchKeys, values: scratchValues, stride: x.heads * x.headDim,
+             slots: nil, span: .first(n), bias: bias).run(pool)
+    }
+
+    /// Decoder layer `layer`'s causal self-attention of `rows` (their keys and values already written), each beam
+    /// reading its rows through its slot table.
+    func decoderAttention(_ x: Queries, layer: Int, rows: TargetRows, bias: PositionBias? = nil) {
+        pass(x, rows, keys: selfKeys[layer], values: selfValues[layer], stride: width, slots: slots(0).map { UnsafePointer($0) },
+             span: .causal, bias: bias).run(pool)
+    }
+
+    /// Decoder layer `layer`'s cross-attention of `rows` over the `source` encoded tokens.
+    func crossAttention(_ x: Queries, layer: Int, rows: TargetRows, source: Int) {
+        pass(x, rows, keys: crossKeys[layer], values: crossValues[layer], stride: width, slots: nil, span: .first(source),
+             bias: nil).run(pool)
     }
 }
 
@@ -165,7 +242,7 @@ public final class Seq2SeqSession {
         let encoded = p.floats("encoded", source * net.dim)
         let q = p.floats("q", rows * inner), attn = p.floats("attn", rows * inner)
         let h1 = p.floats("ff", rows * net.maxFF), h2 = p.floats("ff", rows * net.maxFF)
-        let scores = p.floats("att", rows + net.maxHeadDim)
+        let scores = p.floats("att", threads * rows)
         let logits = p.floats("logits", (options.allLogits ? max(target, beams) : beams) * net.vocab)
         var scratchBytes = 0
         for type in net.matrixTypes {
@@ -196,7 +273,7 @@ public final class Seq2SeqSession {
                              slotTables: ((a + slotTables.0).assumingMemoryBound(to: Int32.self),
                                           (a + slotTables.1).assumingMemoryBound(to: Int32.self)),
                              current: current, beams: beams, target: target, width: cross, beamStride: target * cross,
-                             pool: ThreadPool(threads: threads))
+                             keyRows: rows, pool: ThreadPool(threads: threads))
         self.beams = beams
         self.threads = threads
         allLogits = options.allLogits

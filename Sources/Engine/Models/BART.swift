@@ -291,9 +291,8 @@ public final class BARTModel: EncoderDecoderNet, @unchecked Sendable {
         let b = st.buffers
         embed(UnsafeBufferPointer(start: b.tokens, count: n), position: { $0 }, table: encoderPositions, norm: encoderNorm, b)
         let write = CacheWrite(keys: st.scratchKeys, values: st.scratchValues, stride: dim)
-        let read = CacheRead(keys: st.scratchKeys, values: st.scratchValues, slots: nil)
         for layer in encoder {
-            attention(layer.attention, rows: n, write: write, read: { _ in read }, count: { _ in n }, heads: encoderHeads, st)
+            attention(layer.attention, rows: n, write: write, heads: encoderHeads, st) { st.encoderAttention($0, rows: n) }
             feedForward(layer, n, ff: encoderFF, st)
         }
         b.encoded.update(from: b.x, count: n * dim)
@@ -311,10 +310,12 @@ public final class BARTModel: EncoderDecoderNet, @unchecked Sendable {
         let b = st.buffers, n = tokens.count
         embed(tokens, position: rows.position, table: decoderPositions, norm: decoderNorm, b)
         for (l, layer) in decoder.enumerated() {
-            attention(layer.attention, rows: n, write: st.selfWrite(l, rows), read: { st.selfRead(l, rows.beam($0)) },
-                      count: { rows.position($0) + 1 }, heads: decoderHeads, st)
-            let cross = CacheRead(keys: st.crossKeys[l], values: st.crossValues[l], slots: nil)
-            attention(layer.cross!, rows: n, write: nil, read: { _ in cross }, count: { _ in source }, heads: decoderHeads, st)
+            attention(layer.attention, rows: n, write: st.selfWrite(l, rows), heads: decoderHeads, st) {
+                st.decoderAttention($0, layer: l, rows: rows)
+            }
+            attention(layer.cross!, rows: n, write: nil, heads: decoderHeads, st) {
+                st.crossAttention($0, layer: l, rows: rows, source: source)
+            }
             feedForward(layer, n, ff: decoderFF, st)
         }
         matMul(output, b.x + logitRows.lowerBound * dim, tokens: logitRows.count, into: logits, yStride: vocab,
@@ -323,10 +324,10 @@ public final class BARTModel: EncoderDecoderNet, @unchecked Sendable {
     }
 
     /// x = LayerNorm(x + O·attention(x)) over `rows` rows: their keys and values written to `write` (nil for
-    /// cross-attention, whose are the encoder's), row t attending to the first count(t) rows of read(t) (a beam's
-    /// rows in the slots its table names); queries scaled by 1/√head_dim.
-    private func attention(_ a: BARTAttention, rows n: Int, write: CacheWrite?, read: (Int) -> CacheRead, count: (Int) -> Int,
-                           heads: Int, _ st: Seq2SeqState) {
+    /// cross-attention, whose are the encoder's), then `attend` (the encoder's pass, the decoder's causal one or
+    /// the cross-attention) with queries scaled by 1/√head_dim.
+    private func attention(_ a: BARTAttention, rows n: Int, write: CacheWrite?, heads: Int, _ st: Seq2SeqState,
+                           attend: (Seq2SeqState.Queries) -> Void) {
         let b = st.buffers, pool = st.pool, hd = dim / heads, scale = 1 / Float(hd).squareRoot()
         if let write {
             matMul(MatMulOutput(a.q.w, into: b.q, yStride: dim), MatMulOutput(a.k.w, into: write.keys, yStride: write.stride),
@@ -338,14 +339,7 @@ public final class BARTModel: EncoderDecoderNet, @unchecked Sendable {
         }
         addBias(a.q.b, to: b.q, rows: n, cols: dim, stride: dim)
         for i in 0..<n * dim { b.q[i] *= scale }
-        for t in 0..<n {
-            let c = count(t), rows = read(t)
-            for h in 0..<heads {
-                attendRows(b.q + t * dim + h * hd, keys: rows.keys + h * hd, values: rows.values + h * hd, count: c, stride: dim,
-                           headDim: hd, scores: b.scores, slots: rows.slots, slotStride: st.beamStride) { _ in 0 }
-                (b.attn + t * dim + h * hd).update(from: b.scores + c, count: hd)
-            }
-        }
+        attend(Seq2SeqState.Queries(q: b.q, out: b.attn, heads: heads, headDim: hd))
         residual(a.o, b.attn, norm: a.norm, n, st)
     }
 

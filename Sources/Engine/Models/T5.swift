@@ -69,8 +69,9 @@ public final class T5: EncoderDecoderNet, @unchecked Sendable {  // weights are 
     public let decoderStart: Int32
     let embedding, output: Matrix
     let encoderNorm, decoderNorm: UnsafePointer<Float>
-    /// (buckets, heads) position biases of each stack.
-    let encoderBias, decoderBias: Matrix
+    /// Each stack's position biases by key − query, built once from its (buckets, heads) table.
+    let encoderBias, decoderBias: PositionBias
+    private let biasLines: UnsafeMutablePointer<Float>  // owned: both stacks' lines
     let encoder, decoder: [T5Layer]
     var inner: Int { heads * headDim }
 
@@ -82,7 +83,8 @@ public final class T5: EncoderDecoderNet, @unchecked Sendable {  // weights are 
         let headDim = try r.count(K.keyLength(a), default: dim / heads), ff = try r.count(K.feedForwardLength(a))
         (self.dim, self.heads, self.headDim, self.ff) = (dim, heads, headDim, ff)
         buckets = try r.count(K.relativeBucketsCount(a), in: 4...(1 << 16), default: 32)
-        maxDistance = try r.count(K.relativeMaxDistance(a), default: 128)
+        // Past max_distance the buckets stop changing (so the bias lines end there) when it exceeds the exact half.
+        maxDistance = try r.count(K.relativeMaxDistance(a), in: buckets / 2 + 1...(1 << 16), default: 128)
         eps = try r.float(K.layerNormRMSEpsilon(a), default: 1e-6)
         logitScale = try r.float(K.logitScale(a), default: 1)
         activation = try Activation(try r.string(K.hiddenActivation(a), default: "relu"), key: K.hiddenActivation(a))
@@ -120,13 +122,27 @@ public final class T5: EncoderDecoderNet, @unchecked Sendable {  // weights are 
         output = r.has(N.output) ? try matrix(N.output, rows: vocab, cols: dim) : embedding
         encoderNorm = try r.vector(N.outputNorm(.encoder), dim)
         decoderNorm = try r.vector(N.outputNorm(.decoder), dim)
-        let encoderBias = try r.matrix(N.attnRelBias(.encoder, 0), rows: buckets, cols: heads)
-        let decoderBias = try r.matrix(N.attnRelBias(.decoder, 0), rows: buckets, cols: heads)
-        guard encoderBias.type == .f32, decoderBias.type == .f32 else {
-            throw .unsupported("tensor '\(N.attnRelBias(.encoder, 0))': type \(encoderBias.type.name) (expected F32)")
+        let encoderTable = try r.matrix(N.attnRelBias(.encoder, 0), rows: buckets, cols: heads)
+        let decoderTable = try r.matrix(N.attnRelBias(.decoder, 0), rows: buckets, cols: heads)
+        guard encoderTable.type == .f32, decoderTable.type == .f32 else {
+            throw .unsupported("tensor '\(N.attnRelBias(.encoder, 0))': type \(encoderTable.type.name) (expected F32)")
         }
-        (self.encoderBias, self.decoderBias) = (encoderBias, decoderBias)
+        let reach = maxDistance, line = 2 * reach + 1
+        biasLines = .allocate(capacity: 2 * heads * line)
+        for (s, table) in [encoderTable, decoderTable].enumerated() {
+            let values = table.data.assumingMemoryBound(to: Float.self)
+            for h in 0..<heads {
+                for r in -reach...reach {
+                    let bucket = Self.bucket(r, bidirectional: s == 0, buckets: buckets, maxDistance: maxDistance)
+                    biasLines[(s * heads + h) * line + reach + r] = values[bucket * heads + h]
+                }
+            }
+        }
+        encoderBias = PositionBias(lines: biasLines, reach: reach)
+        decoderBias = PositionBias(lines: biasLines + heads * line, reach: reach)
     }
+
+    deinit { biasLines.deallocate() }
 
     var matrixTypes: Set<GGMLType> {
         Set((encoder + decoder).flatMap { l in [l.q, l.k, l.v, l.o, l.up, l.down] + [l.cq, l.ck, l.cv, l.co, l.gate].compactMap { $0 } }
@@ -134,7 +150,7 @@ public final class T5: EncoderDecoderNet, @unchecked Sendable {  // weights are 
     }
 
     /// transformers' _relative_position_bucket for key position − query position.
-    func bucket(_ relative: Int, bidirectional: Bool) -> Int {
+    static func bucket(_ relative: Int, bidirectional: Bool, buckets: Int, maxDistance: Int) -> Int {
         var n = buckets, result = 0, r = relative
         if bidirectional {
             n /= 2
@@ -147,11 +163,6 @@ public final class T5: EncoderDecoderNet, @unchecked Sendable {  // weights are 
         if r < exact { return result + r }
         let large = exact + Int(logf(Float(r) / Float(exact)) / logf(Float(maxDistance) / Float(exact)) * Float(n - exact))
         return result + min(large, n - 1)
-    }
-
-    /// The position bias of `head` for a query at `query` and a key at `key`.
-    @inline(__always) func bias(_ table: Matrix, head: Int, query: Int, key: Int, bidirectional: Bool) -> Float {
-        table.data.assumingMemoryBound(to: Float.self)[bucket(key - query, bidirectional: bidirectional) * heads + head]
     }
 
     /// Hugging Face T5ForConditionalGeneration (T5 and T5 v1.1 / FLAN-T5) → GGUF "t5".
@@ -256,10 +267,9 @@ extension T5 {
     func encode(_ n: Int, _ st: Seq2SeqState) {
         let b = st.buffers, pool = st.pool
         embed(UnsafeBufferPointer(start: b.tokens, count: n), embedding, into: b.x)
+        let write = CacheWrite(keys: st.scratchKeys, values: st.scratchValues, stride: inner)
         for layer in encoder {
-            let read = CacheRead(keys: st.scratchKeys, values: st.scratchValues, slots: nil)
-            selfAttention(layer, rows: n, write: CacheWrite(keys: st.scratchKeys, values: st.scratchValues, stride: inner),
-                          read: { _ in read }, position: { $0 }, bias: encoderBias, bidirectional: true, st)
+            selfAttention(layer, rows: n, write: write, st) { st.encoderAttention($0, rows: n, bias: encoderBias) }
             feedForward(layer, n, st)
         }
         for t in 0..<n { rmsNorm(b.x + t * dim, weight: encoderNorm, dim, eps: eps, into: b.encoded + t * dim) }
@@ -277,18 +287,13 @@ extension T5 {
         let b = st.buffers, pool = st.pool, n = tokens.count
         embed(tokens, embedding, into: b.x)
         for (l, layer) in decoder.enumerated() {
-            selfAttention(layer, rows: n, write: st.selfWrite(l, rows), read: { st.selfRead(l, rows.beam($0)) },
-                          position: rows.position, bias: decoderBias, bidirectional: false, st)
+            selfAttention(layer, rows: n, write: st.selfWrite(l, rows), st) {
+                st.decoderAttention($0, layer: l, rows: rows, bias: decoderBias)
+            }
             // Cross-attention: no position bias.
             for t in 0..<n { rmsNorm(b.x + t * dim, weight: layer.crossNorm!, dim, eps: eps, into: b.xb + t * dim) }
             matMul(layer.cq!, b.xb, tokens: n, into: b.q, yStride: inner, scratch: b.scratch, pool: pool)
-            for t in 0..<n {
-                for h in 0..<heads {
-                    attend(b.q + t * inner + h * headDim, keys: st.crossKeys[l] + h * headDim,
-                           values: st.crossValues[l] + h * headDim, count: source, scores: b.scores) { _ in 0 }
-                    (b.attn + t * inner + h * headDim).update(from: b.scores + source, count: headDim)
-                }
-            }
+            st.crossAttention(queries(b), layer: l, rows: rows, source: source)
             matMul(layer.co!, b.attn, tokens: n, into: b.out, yStride: dim, scratch: b.scratch, pool: pool)
             add(b.out, into: b.x, n * dim)
             feedForward(layer, n, st)
@@ -301,34 +306,22 @@ extension T5 {
                scratch: b.scratch, pool: pool)
     }
 
-    /// x += O · attention(RMSNorm(x)) over `rows` rows, row t at position(t): keys and values written to `write`
-    /// and read back through read(t) (a beam's rows in the slots its table names); bidirectional over the rows
-    /// (encoder) or causal over everything up to each row (decoder), with the stack's position biases.
-    private func selfAttention(_ layer: T5Layer, rows n: Int, write: CacheWrite, read: (Int) -> CacheRead,
-                               position: (Int) -> Int, bias: Matrix, bidirectional: Bool, _ st: Seq2SeqState) {
+    /// x += O · attention(RMSNorm(x)) over `rows` rows: keys and values written to `write`, then `attend` (the
+    /// encoder's bidirectional pass or the decoder's causal one, with the stack's position biases; T5 does not scale).
+    private func selfAttention(_ layer: T5Layer, rows n: Int, write: CacheWrite, _ st: Seq2SeqState,
+                               attend: (Seq2SeqState.Queries) -> Void) {
         let b = st.buffers, pool = st.pool
         for t in 0..<n { rmsNorm(b.x + t * dim, weight: layer.attnNorm, dim, eps: eps, into: b.xb + t * dim) }
         matMul(MatMulOutput(layer.q, into: b.q, yStride: inner), MatMulOutput(layer.k, into: write.keys, yStride: write.stride),
                MatMulOutput(layer.v, into: write.values, yStride: write.stride), b.xb, tokens: n, scratch: b.scratch, pool: pool)
-        for t in 0..<n {
-            let position = position(t), count = bidirectional ? n : position + 1, rows = read(t)
-            for h in 0..<heads {
-                attendRows(b.q + t * inner + h * headDim, keys: rows.keys + h * headDim, values: rows.values + h * headDim,
-                           count: count, stride: inner, headDim: headDim, scores: b.scores, slots: rows.slots,
-                           slotStride: st.beamStride) { j in
-                    self.bias(bias, head: h, query: position, key: j, bidirectional: bidirectional)
-                }
-                (b.attn + t * inner + h * headDim).update(from: b.scores + count, count: headDim)
-            }
-        }
+        attend(queries(b))
         matMul(layer.o, b.attn, tokens: n, into: b.out, yStride: dim, scratch: b.scratch, pool: pool)
         add(b.out, into: b.x, n * dim)
     }
 
-    /// One head of one query over `count` key rows, unscaled as T5 computes it (attendRows).
-    private func attend(_ q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, count: Int,
-                        scores: UnsafeMutablePointer<Float>, bias: (Int) -> Float) {
-        attendRows(q, keys: keys, values: values, count: count, stride: inner, headDim: headDim, scores: scores, bias: bias)
+    /// Queries in b.q, their attention into b.attn.
+    private func queries(_ b: Seq2SeqBuffers) -> Seq2SeqState.Queries {
+        Seq2SeqState.Queries(q: b.q, out: b.attn, heads: heads, headDim: headDim)
     }
 
     /// x += down · act(gate·RMSNorm(x)) ⊙ (up·RMSNorm(x)), or down · act(up·RMSNorm(x)) without a gate.
