@@ -269,16 +269,7 @@ public func swiftlet_generate(_ sp: OpaquePointer?, _ promptPointer: UnsafePoint
     var sampler = Sampler(h.params, vocabSize: session.shape.vocab)
     var stream = TextStream(tokenizer)
     do {
-        let r = try session.generate(prompt: conversation, o, sampler: &sampler) { id in
-            guard let onToken else { return true }
-            var emitted = false, keepGoing = true
-            stream.push(id) { bytes in
-                emitted = true
-                keepGoing = onToken(id, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count, user)
-            }
-            if !emitted { keepGoing = onToken(id, nil, 0, user) }
-            return keepGoing
-        }
+        let r = try session.generate(prompt: conversation, o, sampler: &sampler) { emit($0, &stream, onToken, user) }
         h.conversation = conversation + r.ids
         if r.stop != .stopped, let onToken { finish(&stream, onToken, user) }
         if r.stop == .context { return fail(SWIFTLET_ERR_CONTEXT_FULL, "swiftlet_generate: the context of \(session.context) tokens is full") }
@@ -286,6 +277,18 @@ public func swiftlet_generate(_ sp: OpaquePointer?, _ promptPointer: UnsafePoint
     } catch {
         return fail(error)
     }
+}
+
+/// Hands `id` to `onToken` with the text it completes (none while a character is incomplete); false: stop.
+private func emit(_ id: Int32, _ stream: inout TextStream, _ onToken: swiftlet_token_fn?, _ user: UnsafeMutableRawPointer?) -> Bool {
+    guard let onToken else { return true }
+    var emitted = false, keepGoing = true
+    stream.push(id) { bytes in
+        emitted = true
+        keepGoing = onToken(id, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count, user)
+    }
+    if !emitted { keepGoing = onToken(id, nil, 0, user) }
+    return keepGoing
 }
 
 /// The bytes of a character the generation ended inside, as U+FFFD, in a last call with SWIFTLET_NO_TOKEN.
@@ -302,27 +305,17 @@ private func translate(_ s: Seq2SeqSession, _ params: SamplerParams, _ prompt: S
                        _ onToken: swiftlet_token_fn?, _ user: UnsafeMutableRawPointer?) -> swiftlet_status {
     let tokenizer = s.model.tokenizer
     var stream = TextStream(tokenizer)
-    func emit(_ id: Int32) -> Bool {
-        guard let onToken else { return true }
-        var emitted = false, keepGoing = true
-        stream.push(id) { bytes in
-            emitted = true
-            keepGoing = onToken(id, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count, user)
-        }
-        if !emitted { keepGoing = onToken(id, nil, 0, user) }
-        return keepGoing
-    }
     do {
         try s.encode(tokenizer.encode(prompt, addSpecial: true))
         if s.beams > 1 {
             let g = s.model.generation  // the model's length penalty and early stopping, as the CLI's default
             let best = try s.beamSearch(maxTokens: maxTokens, lengthPenalty: g.lengthPenalty, earlyStopping: g.earlyStopping)[0]
-            for id in best.ids.dropFirst() where !emit(id) { return SWIFTLET_OK }
+            for id in best.ids.dropFirst() where !emit(id, &stream, onToken, user) { return SWIFTLET_OK }
             if let onToken { finish(&stream, onToken, user) }
             return SWIFTLET_OK
         }
         var sampler = Sampler(params, vocabSize: s.model.vocabSize)
-        let r = try s.generate(maxTokens: maxTokens, sampler: &sampler, onToken: emit)
+        let r = try s.generate(maxTokens: maxTokens, sampler: &sampler) { emit($0, &stream, onToken, user) }
         if r.stop != .stopped, let onToken { finish(&stream, onToken, user) }
         if r.stop == .context { return fail(SWIFTLET_ERR_CONTEXT_FULL, "swiftlet_generate: the target limit of \(s.targetLimit) tokens is full") }
         return SWIFTLET_OK

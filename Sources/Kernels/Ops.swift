@@ -158,8 +158,8 @@ public func softmax(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
     }
 }
 
-/// x[i] = x[i] − log Σ e^x in place over n > 0: log-probabilities (a beam search's scores).
-public func logSoftmax(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
+/// The largest of x[0..<n], n > 0.
+@inline(__always) func maximum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
     var m8 = SIMD8<Float>(repeating: -.infinity)
     var i = 0
     while i + 8 <= n {
@@ -172,9 +172,14 @@ public func logSoftmax(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
         m = max(m, x[i])
         i += 1
     }
-    let mv = SIMD8<Float>(repeating: m)
+    return m
+}
+
+/// x[i] = x[i] − log Σ e^x in place over n > 0: log-probabilities (a beam search's scores).
+public func logSoftmax(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
+    let m = maximum(x, n), mv = SIMD8<Float>(repeating: m)
     var sum8 = SIMD8<Float>()
-    i = 0
+    var i = 0
     while i + 8 <= n {
         sum8 += exp8(load8(x + i) - mv)
         i += 8
@@ -200,21 +205,9 @@ public func logSoftmax(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
 /// scale once at the end instead.
 @discardableResult
 public func expShifted(_ x: UnsafeMutablePointer<Float>, _ n: Int) -> Float {
-    var m8 = SIMD8<Float>(repeating: -.infinity)
-    var i = 0
-    while i + 8 <= n {
-        let v = load8(x + i)
-        for k in 0..<8 { m8[k] = v[k] > m8[k] ? v[k] : m8[k] }  // vmaxps
-        i += 8
-    }
-    var m = max(max(max(m8[0], m8[1]), max(m8[2], m8[3])), max(max(m8[4], m8[5]), max(m8[6], m8[7])))
-    while i < n {
-        m = max(m, x[i])
-        i += 1
-    }
-    let mv = SIMD8<Float>(repeating: m)
+    let m = maximum(x, n), mv = SIMD8<Float>(repeating: m)
     var sum8 = SIMD8<Float>()
-    i = 0
+    var i = 0
     while i + 8 <= n {
         let e = exp8(load8(x + i) - mv)
         store8(e, x + i)

@@ -35,6 +35,9 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from encoder_reference import cpu_model  # noqa: E402
+
 PIECES = 32000  # t5-small's SentencePiece size; the 100 sentinels follow, config.vocab_size pads to 32128
 
 
@@ -95,16 +98,6 @@ def make_model(out: Path, seed: int) -> None:
     model.save_pretrained(str(out))
     tok.save_pretrained(str(out))
     log(f"wrote {out}: {sum(p.numel() for p in model.parameters()) / 1e6:.1f}M parameters, seed {seed}")
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def timed(call, seconds: float, least: int = 5) -> float:
