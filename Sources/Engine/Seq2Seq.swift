@@ -54,11 +54,11 @@ struct AttentionPass {
     let out: UnsafeMutablePointer<Float>    // (rows, width)
     let width, heads, headDim: Int
     let rows: TargetRows
-    let keys, values: UnsafePointer<Float>  // key row j at j·stride, in slot 0 or its beam's slot
-    let stride: Int
-    /// Per-beam slot tables (beam b's at slots + b·slotsPerBeam), a slot being slotStride floats; nil: all in slot 0.
+    /// Key row j is row j of slot 0, or of the slot its beam's table names.
+    let keys, values: CacheRows
+    /// Per-beam slot tables (beam b's at slots + b·rowsPerSlot), a slot being rowsPerSlot rows; nil: all in slot 0.
     let slots: UnsafePointer<Int32>?
-    let slotsPerBeam, slotStride: Int
+    let rowsPerSlot: Int
     let span: KeySpan
     let bias: PositionBias?
     /// Each thread's scores: scoresPerThread floats from scores + thread·scoresPerThread.
@@ -75,10 +75,10 @@ struct AttentionPass {
             case let .first(n): count = n
             case .causal: count = position + 1
             }
-            let table = slots.map { $0 + rows.beam(t) * slotsPerBeam }
-            @inline(__always) func row(_ j: Int) -> Int { j * stride + (table.map { Int($0[j]) * slotStride } ?? 0) + h * headDim }
-            let qh = q + t * width + h * headDim
-            for j in 0..<count { s[j] = dot(qh, keys + row(j), headDim) }
+            let table = slots.map { $0 + rows.beam(t) * rowsPerSlot }
+            @inline(__always) func row(_ j: Int) -> Int { (table.map { Int($0[j]) * rowsPerSlot } ?? 0) + j }
+            let qh = q + t * width + h * headDim, offset = h * headDim
+            for j in 0..<count { s[j] = keys.dot(qh, row: row(j), offset: offset, headDim) }
             if let bias {
                 let reach = bias.reach, line = bias.lines + h * (2 * reach + 1) + reach
                 for j in 0..<count { s[j] += line[min(max(j - position, -reach), reach)] }
@@ -86,7 +86,7 @@ struct AttentionPass {
             softmax(s, count)
             let o = out + t * width + h * headDim
             o.update(repeating: 0, count: headDim)
-            for j in 0..<count { axpy(s[j], values + row(j), o, headDim) }
+            for j in 0..<count { values.axpy(s[j], row: row(j), offset: offset, into: o, headDim) }
             item += threads
         }
     }
@@ -113,6 +113,8 @@ public struct Seq2SeqOptions: Sendable {
     /// `decode` returns the logits at every token it is given (room for `target` rows of the vocabulary);
     /// otherwise only at the last (generation needs no more, and `beams` rows for a beam step).
     public var allLogits = false
+    /// Cross- and self-attention caches in half precision (llama.cpp's default f16) or float32.
+    public var halfCache = true
     public init() {}
 }
 
@@ -126,7 +128,7 @@ struct TargetRows {
     func beam(_ row: Int) -> Int { beam ?? row }
 }
 
-/// Where a self-attention call writes its rows' keys and values: row r at keys + r·stride.
+/// Where a call's key and value projections go: row r at keys + r·stride.
 struct CacheWrite {
     let keys, values: UnsafeMutablePointer<Float>
     let stride: Int
@@ -146,30 +148,28 @@ struct Seq2SeqBuffers {
 
 struct Seq2SeqState {
     let buffers: Seq2SeqBuffers
-    let scratchKeys, scratchValues: UnsafeMutablePointer<Float>  // (source, inner) the encoder's own
-    let crossKeys, crossValues: [UnsafeMutablePointer<Float>]    // per decoder layer (source, inner)
-    /// Per decoder layer, `beams` slots of (target, inner). Beam b writes the row of position p in slot b; all
+    /// (rows, width) float32: the encoder's own keys and values, and every call's key and value projections on
+    /// their way into the caches (converted there when they are half precision).
+    let staging: CacheWrite
+    let crossKeys, crossValues: [CacheRows]  // per decoder layer, source rows of width
+    /// Per decoder layer, `beams` slots of `target` rows. Beam b writes the row of position p in slot b; all
     /// beams are at the same position, so a row once written is never overwritten, and a beam reads position j
     /// from the slot its slot table names. Reordering beams copies tables of ints, not rows of keys and values.
-    let selfKeys, selfValues: [UnsafeMutablePointer<Float>]
+    let selfKeys, selfValues: [CacheRows]
     /// Two tables of (beams, target) slot numbers; `current` says which is in use (a reorder writes the other).
     let slotTables: (UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int32>)
     let current: UnsafeMutablePointer<Int>
     let beams, target: Int
-    let width: Int                                                // a cache row: inner
-    let beamStride: Int                                           // target · inner
+    let width: Int                                                // a cache row: crossInner
     let keyRows: Int                                              // the most key rows a query reads
     let pool: ThreadPool
 
-    /// Where beam `beam` writes its rows of decoder layer `layer`.
-    func selfKeys(_ layer: Int, _ beam: Int) -> UnsafeMutablePointer<Float> { selfKeys[layer] + beam * beamStride }
-    func selfValues(_ layer: Int, _ beam: Int) -> UnsafeMutablePointer<Float> { selfValues[layer] + beam * beamStride }
-
-    /// Where `rows` write their keys and values in decoder layer `layer`.
-    func selfWrite(_ layer: Int, _ rows: TargetRows) -> CacheWrite {
-        let offset = rows.start * width
-        if let beam = rows.beam { return CacheWrite(keys: selfKeys(layer, beam) + offset, values: selfValues(layer, beam) + offset, stride: width) }
-        return CacheWrite(keys: selfKeys[layer] + offset, values: selfValues[layer] + offset, stride: beamStride)
+    /// Decoder layer `layer`'s cross-attention keys and values: the `n` staged rows, into its cache.
+    func storeCross(layer: Int, rows n: Int) {
+        for t in 0..<n {
+            crossKeys[layer].store(staging.keys + t * width, row: t, width)
+            crossValues[layer].store(staging.values + t * width, row: t, width)
+        }
     }
 
     /// Beam `beam`'s slot per position, to read its rows from selfKeys(layer, 0) with slotStride beamStride; nil with
@@ -184,30 +184,35 @@ struct Seq2SeqState {
         let heads, headDim: Int
     }
 
-    private func pass(_ x: Queries, _ rows: TargetRows, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
-                      stride: Int, slots: UnsafePointer<Int32>?, span: KeySpan, bias: PositionBias?) -> AttentionPass {
+    private func pass(_ x: Queries, _ rows: TargetRows, keys: CacheRows, values: CacheRows, slots: UnsafePointer<Int32>?,
+                      span: KeySpan, bias: PositionBias?) -> AttentionPass {
         AttentionPass(q: x.q, out: x.out, width: x.heads * x.headDim, heads: x.heads, headDim: x.headDim, rows: rows,
-                      keys: keys, values: values, stride: stride, slots: slots, slotsPerBeam: target, slotStride: beamStride,
-                      span: span, bias: bias, scores: buffers.scores, scoresPerThread: keyRows)
+                      keys: keys, values: values, slots: slots, rowsPerSlot: target, span: span, bias: bias,
+                      scores: buffers.scores, scoresPerThread: keyRows)
     }
 
-    /// The encoder's self-attention over its `n` rows, whose keys and values are in scratchKeys/scratchValues.
+    /// The encoder's self-attention over its `n` rows, whose keys and values are staged.
     func encoderAttention(_ x: Queries, rows n: Int, bias: PositionBias? = nil) {
-        pass(x, TargetRows(count: n, start: 0, beam: 0), keys: scratchKeys, values: scratchValues, stride: x.heads * x.headDim,
-             slots: nil, span: .first(n), bias: bias).run(pool)
+        pass(x, TargetRows(count: n, start: 0, beam: 0), keys: CacheRows(UnsafeMutableRawPointer(staging.keys), half: false, stride: width),
+             values: CacheRows(UnsafeMutableRawPointer(staging.values), half: false, stride: width), slots: nil, span: .first(n),
+             bias: bias).run(pool)
     }
 
-    /// Decoder layer `layer`'s causal self-attention of `rows` (their keys and values already written), each beam
-    /// reading its rows through its slot table.
+    /// Decoder layer `layer`'s causal self-attention of `rows`: their staged keys and values go into their beams'
+    /// slots of the cache, then each beam reads its rows through its slot table.
     func decoderAttention(_ x: Queries, layer: Int, rows: TargetRows, bias: PositionBias? = nil) {
-        pass(x, rows, keys: selfKeys[layer], values: selfValues[layer], stride: width, slots: slots(0).map { UnsafePointer($0) },
+        for t in 0..<rows.count {
+            let row = rows.beam(t) * target + rows.position(t)
+            selfKeys[layer].store(staging.keys + t * width, row: row, width)
+            selfValues[layer].store(staging.values + t * width, row: row, width)
+        }
+        pass(x, rows, keys: selfKeys[layer], values: selfValues[layer], slots: slots(0).map { UnsafePointer($0) },
              span: .causal, bias: bias).run(pool)
     }
 
     /// Decoder layer `layer`'s cross-attention of `rows` over the `source` encoded tokens.
     func crossAttention(_ x: Queries, layer: Int, rows: TargetRows, source: Int) {
-        pass(x, rows, keys: crossKeys[layer], values: crossValues[layer], stride: width, slots: nil, span: .first(source),
-             bias: nil).run(pool)
+        pass(x, rows, keys: crossKeys[layer], values: crossValues[layer], slots: nil, span: .first(source), bias: nil).run(pool)
     }
 }
 
@@ -220,6 +225,8 @@ public final class Seq2SeqSession {
     public let threads: Int
     /// Whether `decode` gives the logits at every token (Seq2SeqOptions.allLogits).
     public let allLogits: Bool
+    /// Whether the caches hold half-precision rows (Seq2SeqOptions.halfCache).
+    public let halfCache: Bool
     public let plan: ArenaPlan
     private let arena: Arena
     private let state: Seq2SeqState
@@ -251,9 +258,15 @@ public final class Seq2SeqSession {
             }
         }
         let scratch = p.reserve("scratch", scratchBytes)
-        let encoderKeys = p.floats("encoder kv", source * inner), encoderValues = p.floats("encoder kv", source * inner)
-        let crossKV = (0..<net.decoderLayers).map { _ in (p.floats("cross kv", source * cross), p.floats("cross kv", source * cross)) }
-        let own = (0..<net.decoderLayers).map { _ in (p.floats("kv", beams * target * cross), p.floats("kv", beams * target * cross)) }
+        precondition(inner == cross, "staged keys and values are rows of one width")
+        let staged = (p.floats("staged kv", rows * cross), p.floats("staged kv", rows * cross))
+        let element = options.halfCache ? 2 : 4
+        let crossKV = (0..<net.decoderLayers).map { _ in
+            (p.reserve("cross kv", source * cross * element), p.reserve("cross kv", source * cross * element))
+        }
+        let own = (0..<net.decoderLayers).map { _ in
+            (p.reserve("kv", beams * target * cross * element), p.reserve("kv", beams * target * cross * element))
+        }
         let slotTables = (p.reserve("slots", beams * target * 4), p.reserve("slots", beams * target * 4))
         let limit = options.memoryLimit ?? sysconf(Int32(_SC_PHYS_PAGES)) * sysconf(Int32(_SC_PAGESIZE))
         guard p.bytes <= limit else {
@@ -267,16 +280,18 @@ public final class Seq2SeqSession {
                                logits: f(logits), scratch: a + scratch)
         current = .allocate(capacity: 1)
         current.pointee = 0
-        state = Seq2SeqState(buffers: b, scratchKeys: f(encoderKeys), scratchValues: f(encoderValues),
-                             crossKeys: crossKV.map { f($0.0) }, crossValues: crossKV.map { f($0.1) },
-                             selfKeys: own.map { f($0.0) }, selfValues: own.map { f($0.1) },
+        func cacheRows(_ offset: Int) -> CacheRows { CacheRows(a + offset, half: options.halfCache, stride: cross) }
+        state = Seq2SeqState(buffers: b, staging: CacheWrite(keys: f(staged.0), values: f(staged.1), stride: cross),
+                             crossKeys: crossKV.map { cacheRows($0.0) }, crossValues: crossKV.map { cacheRows($0.1) },
+                             selfKeys: own.map { cacheRows($0.0) }, selfValues: own.map { cacheRows($0.1) },
                              slotTables: ((a + slotTables.0).assumingMemoryBound(to: Int32.self),
                                           (a + slotTables.1).assumingMemoryBound(to: Int32.self)),
-                             current: current, beams: beams, target: target, width: cross, beamStride: target * cross,
+                             current: current, beams: beams, target: target, width: cross,
                              keyRows: rows, pool: ThreadPool(threads: threads))
         self.beams = beams
         self.threads = threads
         allLogits = options.allLogits
+        halfCache = options.halfCache
         plan = p
         self.model = model
         self.net = net
@@ -311,14 +326,14 @@ public final class Seq2SeqSession {
 
     /// Bytes of the cross-attention and self-attention caches.
     public var cacheBytes: Int {
-        2 * net.decoderLayers * (sourceLimit + beams * targetLimit) * net.crossInner * 4
+        2 * net.decoderLayers * (sourceLimit + beams * targetLimit) * net.crossInner * (halfCache ? 2 : 4)
     }
 
-    /// "memory: cache 1.5 MiB (6 layers × (32 source + 4 beams × 64 target) × 512 × K,V × f32) · arena 2.1 MiB (...)".
+    /// "memory: cache 1.5 MiB (6 layers × (32 source + 4 beams × 64 target) × 512 × K,V × f16) · arena 2.1 MiB (...)".
     public var memorySummary: String {
         let rows = beams > 1 ? "\(beams) beams × \(targetLimit) target" : "\(targetLimit) target"
         return "memory: cache \(formatBytes(cacheBytes)) (\(net.decoderLayers) layers × (\(sourceLimit) source + \(rows)) × "
-            + "\(net.crossInner) × K,V × f32) · arena \(plan.summary(excluding: ["cross kv", "kv"]))"
+            + "\(net.crossInner) × K,V × \(halfCache ? "f16" : "f32")) · arena \(plan.summary(excluding: ["cross kv", "kv"]))"
     }
 
     /// Appends `ids` to the target and returns the logits at every one of them (rows of vocab; with `allLogits`

@@ -41,13 +41,15 @@ public struct CacheRows: @unchecked Sendable {
         (base + to * rowBytes).copyMemory(from: base + from * rowBytes, byteCount: count * rowBytes)
     }
 
-    @inline(__always) func dot(_ q: UnsafePointer<Float>, row: Int, offset: Int, _ n: Int) -> Float {
+    /// q · row `row`'s n elements from `offset`.
+    @inline(__always) public func dot(_ q: UnsafePointer<Float>, row: Int, offset: Int, _ n: Int) -> Float {
         let at = base + (row * stride + offset) * elementBytes
         return half ? Kernels.dot(q, at.assumingMemoryBound(to: Float16.self), n)
             : Kernels.dot(q, at.assumingMemoryBound(to: Float.self), n)
     }
 
-    @inline(__always) func axpy(_ a: Float, row: Int, offset: Int, into y: UnsafeMutablePointer<Float>, _ n: Int) {
+    /// y += a · row `row`'s n elements from `offset`.
+    @inline(__always) public func axpy(_ a: Float, row: Int, offset: Int, into y: UnsafeMutablePointer<Float>, _ n: Int) {
         let at = base + (row * stride + offset) * elementBytes
         if half {
             Kernels.axpy(a, at.assumingMemoryBound(to: Float16.self), y, n)

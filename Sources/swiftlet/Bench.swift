@@ -11,7 +11,7 @@ import TensorFile
 enum Bench {
     static let usage = "swiftlet bench -m MODEL [-p 512] [-n 128] [-t 2] [-r 3] [--cache-type f16|f32] [--json]\n"
         + "         encoders: swiftlet bench -m MODEL [-p 128] [--batch 32] [-t 2] [-r 3] [--json]\n"
-        + "         encoder-decoders: swiftlet bench -m MODEL [-p 32] [-n 64] [--beams B] [-t 2] [-r 3] [--json]"
+        + "         encoder-decoders: swiftlet bench -m MODEL [-p 32] [-n 64] [--beams B] [-t 2] [-r 3] [--cache-type f16|f32] [--json]"
 
     static func run(_ args: ArraySlice<String>) throws -> Int32 {
         let f = try Flags(args, valued: Common.sessionFlags.union(["-p", "-n", "-r", "--beams"]), booleans: ["--json", "-v"])
@@ -86,6 +86,7 @@ enum Bench {
         o.target = newTokens + 1
         o.beams = try f.int("--beams", default: 1, range: 1...64)
         o.threads = try f.int(f.value("-t") != nil ? "-t" : "--threads", default: 0, range: 0...1024)
+        o.halfCache = try Common.halfCache(f)
         let session = try Seq2SeqSession(model, o)
         Common.reportMemory(session, f)
         let vocab = model.vocabSize

@@ -16,13 +16,18 @@ enum Common {
         o.context = try f.int(f.value("-c") != nil ? "-c" : "--ctx", default: 0, range: 0...(1 << 24))
         o.threads = try f.int(f.value("-t") != nil ? "-t" : "--threads", default: 0, range: 0...1024)
         o.batch = try f.int(f.value("-b") != nil ? "-b" : "--batch", default: 512, range: 1...(1 << 16))
-        switch f.value("--cache-type") ?? "f16" {
-        case "f16": o.halfCache = true
-        case "f32": o.halfCache = false
-        case let other: throw CLIError("--cache-type '\(other)' is not one of f16, f32")
-        }
+        o.halfCache = try halfCache(f)
         o.allLogits = allLogits
         return o
+    }
+
+    /// --cache-type f16 (the default, as llama.cpp's) or f32.
+    static func halfCache(_ f: Flags) throws -> Bool {
+        switch f.value("--cache-type") ?? "f16" {
+        case "f16": return true
+        case "f32": return false
+        case let other: throw CLIError("--cache-type '\(other)' is not one of f16, f32")
+        }
     }
 
     /// "1,2,3" → [1, 2, 3]; every id must be a non-negative 32-bit integer (the model checks the vocabulary).

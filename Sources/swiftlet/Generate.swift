@@ -67,6 +67,7 @@ enum Generate {
         options.target = try f.int(f.value("-c") != nil ? "-c" : "--ctx", default: 0, range: 0...(1 << 24))
         options.threads = try f.int(f.value("-t") != nil ? "-t" : "--threads", default: 0, range: 0...1024)
         options.beams = beams
+        options.halfCache = try Common.halfCache(f)
         let session = try Seq2SeqSession(model, options)
         var o = o
         if f.value("-n") == nil, f.value("--n-predict") == nil, let length = model.generation.maxLength {

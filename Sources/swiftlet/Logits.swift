@@ -4,7 +4,8 @@ import Engine
 import TensorFile
 
 enum Logits {
-    static let usage = "swiftlet logits -m MODEL --ids 1,2,3 [--type-ids 0,0,1] [--hidden] --out FILE [--json] [--ctx C] [-t THREADS]"
+    static let usage = "swiftlet logits -m MODEL --ids 1,2,3 [--type-ids 0,0,1] [--decoder-ids 0,5] [--hidden] --out FILE [--json] "
+        + "[--ctx C] [--cache-type f16|f32] [-t THREADS]"
 
     static func run(_ args: ArraySlice<String>) throws -> Int32 {
         let f = try Flags(args, valued: Common.sessionFlags.union(["--ids", "--out", "--type-ids", "--decoder-ids"]),
@@ -78,6 +79,7 @@ enum Logits {
         o.source = ids.count
         o.target = max(1, target?.count ?? 1)
         o.allLogits = true
+        o.halfCache = try Common.halfCache(f)
         let session = try Seq2SeqSession(model, o)
         try session.encode(ids)
         Common.reportMemory(session, f)

@@ -25,6 +25,7 @@ import TensorFile
         o.source = 64
         o.target = 32
         o.allLogits = true
+        o.halfCache = false  // transformers' precision; halfCacheStaysCloseToFloat32 checks f16
         let s = try Seq2SeqSession(try Model(path: try fixtureGGUF(name, .f32)), o)
         try s.encode(try ids("encoder_ids"))
         let expected = try rows("encoder_output")
@@ -84,12 +85,45 @@ import TensorFile
         o.source = 64
         o.target = 32
         o.beams = 4
+        o.halfCache = false
         let s = try Seq2SeqSession(try Model(path: try fixtureGGUF(name, .f32)), o)
         try s.encode(try #require(r["encoder_ids"]?.array).map { Int32($0.int!) })
         let g = s.model.generation
         let beams = try s.beamSearch(maxTokens: Self.newTokens, lengthPenalty: g.lengthPenalty, earlyStopping: g.earlyStopping)
         #expect(beams.map(\.ids) == expected, "\(name) beams")
         for (h, want) in zip(beams, scores) { #expect(abs(h.score - want) <= 1e-4 * max(1, abs(want)), "\(name): \(h.score) vs \(want)") }
+    }
+
+    /// The default half-precision caches against float32 ones: logits within 1% of their range (measured 0.015% to
+    /// 0.43%, FLAN-T5's unscaled attention the worst), greedy and beam-4 outputs the same.
+    @Test(arguments: ["t5-tiny", "flan-t5-tiny", "bart-tiny", "marian-tiny"])
+    func halfCacheStaysCloseToFloat32(model name: String) throws {
+        let r = try json(fixtures.appendingPathComponent("\(name)/reference.json"))
+        func ids(_ key: String) throws -> [Int32] { try #require(r[key]?.array).map { Int32($0.int!) } }
+        let model = try Model(path: try fixtureGGUF(name, .f32))
+        func run(half: Bool) throws -> (logits: [Float], greedy: [Int32], beams: [[Int32]]) {
+            var o = Seq2SeqOptions()
+            o.source = 64
+            o.target = 32
+            o.beams = 4
+            o.allLogits = true
+            o.halfCache = half
+            let s = try Seq2SeqSession(model, o)
+            try s.encode(try ids("encoder_ids"))
+            let logits = Array(try s.decode(try ids("decoder_ids")))
+            try s.encode(try ids("encoder_ids"))
+            let greedy = try s.greedy(maxTokens: Self.newTokens)
+            try s.encode(try ids("encoder_ids"))
+            let g = model.generation
+            let beams = try s.beamSearch(maxTokens: Self.newTokens, lengthPenalty: g.lengthPenalty, earlyStopping: g.earlyStopping)
+            return (logits, greedy, beams.map(\.ids))
+        }
+        let half = try run(half: true), full = try run(half: false)
+        let spread = (full.logits.max() ?? 0) - (full.logits.min() ?? 0)
+        let d = maxDiff([half.logits], [full.logits]).abs
+        #expect(d > 0 && d <= 0.01 * spread, "\(name): max |Δ| \(d), spread \(spread)")
+        #expect(half.greedy == full.greedy, "\(name) greedy")
+        #expect(half.beams == full.beams, "\(name) beams")
     }
 
     @Test func badInputIsAnError() throws {
@@ -118,7 +152,7 @@ func encoderDecoderCLIMatchesTransformers(model name: String) throws {
     let path = try fixtureGGUF(name, .f32)
     let greedy = try #require(r["greedy_ids"]?.array).map { Int32($0.int!) }
     let n = "\(Seq2SeqTests.newTokens)"
-    let run = try swiftlet(["generate", "-m", path, "-p", r["source_text"]!.string!, "-n", n, "--temp", "0",
+    let run = try swiftlet(["generate", "-m", path, "-p", r["source_text"]!.string!, "-n", n, "--temp", "0", "--cache-type", "f32",
                             "--json"])
     try #require(run.status == 0, "\(run.stderr)")
     let out = try JSONValue.parse(run.stdout, what: "generate")
@@ -130,11 +164,11 @@ func encoderDecoderCLIMatchesTransformers(model name: String) throws {
     let ids = r["encoder_ids"]!.array!.map { "\($0.int!)" }.joined(separator: ",")
     let decoder = r["decoder_ids"]!.array!.map { "\($0.int!)" }.joined(separator: ",")
     let logits = try #require(r["logits"]?.array).map { $0.array!.map { Float($0.double!) } }
-    let l = try swiftlet(["logits", "-m", path, "--ids", ids, "--decoder-ids", decoder, "--out", file])
+    let l = try swiftlet(["logits", "-m", path, "--ids", ids, "--decoder-ids", decoder, "--out", file, "--cache-type", "f32"])
     #expect(l.stdout == "{\"shape\":[\(logits.count),\(logits[0].count)]}\n", "\(l.stderr)")
     let data = try Data(contentsOf: URL(fileURLWithPath: file))
     expectClose(unflatten(data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }, logits[0].count), logits, "\(name) CLI logits")
-    let beams = try swiftlet(["generate", "-m", path, "-p", r["source_text"]!.string!, "-n", n, "--beams", "4",
+    let beams = try swiftlet(["generate", "-m", path, "-p", r["source_text"]!.string!, "-n", n, "--beams", "4", "--cache-type", "f32",
                               "--json"])
     try #require(beams.status == 0, "\(beams.stderr)")
     let b = try JSONValue.parse(beams.stdout, what: "generate --beams")

@@ -15,7 +15,7 @@ for m in "${@:-mixtral-tiny mistral-tiny ctrl-tiny xlnet-tiny}"; do for m in $m;
     # Decoders: the logits at every prompt position; encoder-decoders: at every --decoder-ids position.
     read -r -a args < <(python3 -c "
 import json; r = json.load(open('Tests/Fixtures/$m/reference.json')); j = lambda k: ','.join(map(str, r[k]))
-print('--ids', j('encoder_ids'), '--decoder-ids', j('decoder_ids')) if 'encoder_ids' in r else print('--ids', j('prompt_ids'), '--cache-type', 'f32')")
+print('--ids', j('encoder_ids'), '--decoder-ids', j('decoder_ids'), '--cache-type', 'f32') if 'encoder_ids' in r else print('--ids', j('prompt_ids'), '--cache-type', 'f32')")
     .build/release/swiftlet logits -m "$work/$m-$t.gguf" "${args[@]}" --out "$work/$m-$t.bin" >/dev/null 2>&1
     python3 - "$m" "$t" "$work/$m-$t.bin" <<'PY'
 import array, json, sys

@@ -290,18 +290,19 @@ public final class BARTModel: EncoderDecoderNet, @unchecked Sendable {
     func encode(_ n: Int, _ st: Seq2SeqState) {
         let b = st.buffers
         embed(UnsafeBufferPointer(start: b.tokens, count: n), position: { $0 }, table: encoderPositions, norm: encoderNorm, b)
-        let write = CacheWrite(keys: st.scratchKeys, values: st.scratchValues, stride: dim)
         for layer in encoder {
-            attention(layer.attention, rows: n, write: write, heads: encoderHeads, st) { st.encoderAttention($0, rows: n) }
+            attention(layer.attention, rows: n, selfAttention: true, heads: encoderHeads, st) { st.encoderAttention($0, rows: n) }
             feedForward(layer, n, ff: encoderFF, st)
         }
         b.encoded.update(from: b.x, count: n * dim)
         for (l, layer) in decoder.enumerated() {
             let c = layer.cross!
-            matMul(MatMulOutput(c.k.w, into: st.crossKeys[l], yStride: dim), MatMulOutput(c.v.w, into: st.crossValues[l], yStride: dim),
+            let kv = st.staging
+            matMul(MatMulOutput(c.k.w, into: kv.keys, yStride: dim), MatMulOutput(c.v.w, into: kv.values, yStride: dim),
                    nil, b.encoded, tokens: n, scratch: b.scratch, pool: st.pool)
-            addBias(c.k.b, to: st.crossKeys[l], rows: n, cols: dim, stride: dim)
-            addBias(c.v.b, to: st.crossValues[l], rows: n, cols: dim, stride: dim)
+            addBias(c.k.b, to: kv.keys, rows: n, cols: dim, stride: dim)
+            addBias(c.v.b, to: kv.values, rows: n, cols: dim, stride: dim)
+            st.storeCross(layer: l, rows: n)
         }
     }
 
@@ -310,10 +311,10 @@ public final class BARTModel: EncoderDecoderNet, @unchecked Sendable {
         let b = st.buffers, n = tokens.count
         embed(tokens, position: rows.position, table: decoderPositions, norm: decoderNorm, b)
         for (l, layer) in decoder.enumerated() {
-            attention(layer.attention, rows: n, write: st.selfWrite(l, rows), heads: decoderHeads, st) {
+            attention(layer.attention, rows: n, selfAttention: true, heads: decoderHeads, st) {
                 st.decoderAttention($0, layer: l, rows: rows)
             }
-            attention(layer.cross!, rows: n, write: nil, heads: decoderHeads, st) {
+            attention(layer.cross!, rows: n, selfAttention: false, heads: decoderHeads, st) {
                 st.crossAttention($0, layer: l, rows: rows, source: source)
             }
             feedForward(layer, n, ff: decoderFF, st)
@@ -323,13 +324,14 @@ public final class BARTModel: EncoderDecoderNet, @unchecked Sendable {
         addBias(outputBias, to: logits, rows: logitRows.count, cols: vocab, stride: vocab)
     }
 
-    /// x = LayerNorm(x + O·attention(x)) over `rows` rows: their keys and values written to `write` (nil for
-    /// cross-attention, whose are the encoder's), then `attend` (the encoder's pass, the decoder's causal one or
-    /// the cross-attention) with queries scaled by 1/√head_dim.
-    private func attention(_ a: BARTAttention, rows n: Int, write: CacheWrite?, heads: Int, _ st: Seq2SeqState,
+    /// x = LayerNorm(x + O·attention(x)) over `rows` rows: with `selfAttention`, their keys and values staged
+    /// (cross-attention's are the encoder's), then `attend` (the encoder's pass, the decoder's causal one or the
+    /// cross-attention) with queries scaled by 1/√head_dim.
+    private func attention(_ a: BARTAttention, rows n: Int, selfAttention: Bool, heads: Int, _ st: Seq2SeqState,
                            attend: (Seq2SeqState.Queries) -> Void) {
         let b = st.buffers, pool = st.pool, hd = dim / heads, scale = 1 / Float(hd).squareRoot()
-        if let write {
+        if selfAttention {
+            let write = st.staging
             matMul(MatMulOutput(a.q.w, into: b.q, yStride: dim), MatMulOutput(a.k.w, into: write.keys, yStride: write.stride),
                    MatMulOutput(a.v.w, into: write.values, yStride: write.stride), b.x, tokens: n, scratch: b.scratch, pool: pool)
             addBias(a.k.b, to: write.keys, rows: n, cols: dim, stride: write.stride)

@@ -267,16 +267,16 @@ extension T5 {
     func encode(_ n: Int, _ st: Seq2SeqState) {
         let b = st.buffers, pool = st.pool
         embed(UnsafeBufferPointer(start: b.tokens, count: n), embedding, into: b.x)
-        let write = CacheWrite(keys: st.scratchKeys, values: st.scratchValues, stride: inner)
         for layer in encoder {
-            selfAttention(layer, rows: n, write: write, st) { st.encoderAttention($0, rows: n, bias: encoderBias) }
+            selfAttention(layer, rows: n, st) { st.encoderAttention($0, rows: n, bias: encoderBias) }
             feedForward(layer, n, st)
         }
         for t in 0..<n { rmsNorm(b.x + t * dim, weight: encoderNorm, dim, eps: eps, into: b.encoded + t * dim) }
         for (l, layer) in decoder.enumerated() {
-            matMul(MatMulOutput(layer.ck!, into: st.crossKeys[l], yStride: inner),
-                   MatMulOutput(layer.cv!, into: st.crossValues[l], yStride: inner), nil, b.encoded, tokens: n,
+            matMul(MatMulOutput(layer.ck!, into: st.staging.keys, yStride: inner),
+                   MatMulOutput(layer.cv!, into: st.staging.values, yStride: inner), nil, b.encoded, tokens: n,
                    scratch: b.scratch, pool: pool)
+            st.storeCross(layer: l, rows: n)
         }
     }
 
@@ -287,7 +287,7 @@ extension T5 {
         let b = st.buffers, pool = st.pool, n = tokens.count
         embed(tokens, embedding, into: b.x)
         for (l, layer) in decoder.enumerated() {
-            selfAttention(layer, rows: n, write: st.selfWrite(l, rows), st) {
+            selfAttention(layer, rows: n, st) {
                 st.decoderAttention($0, layer: l, rows: rows, bias: decoderBias)
             }
             // Cross-attention: no position bias.
@@ -306,14 +306,13 @@ extension T5 {
                scratch: b.scratch, pool: pool)
     }
 
-    /// x += O · attention(RMSNorm(x)) over `rows` rows: keys and values written to `write`, then `attend` (the
-    /// encoder's bidirectional pass or the decoder's causal one, with the stack's position biases; T5 does not scale).
-    private func selfAttention(_ layer: T5Layer, rows n: Int, write: CacheWrite, _ st: Seq2SeqState,
-                               attend: (Seq2SeqState.Queries) -> Void) {
-        let b = st.buffers, pool = st.pool
+    /// x += O · attention(RMSNorm(x)) over `rows` rows: keys and values staged, then `attend` (the encoder's
+    /// bidirectional pass or the decoder's causal one, with the stack's position biases; T5 does not scale).
+    private func selfAttention(_ layer: T5Layer, rows n: Int, _ st: Seq2SeqState, attend: (Seq2SeqState.Queries) -> Void) {
+        let b = st.buffers, pool = st.pool, kv = st.staging
         for t in 0..<n { rmsNorm(b.x + t * dim, weight: layer.attnNorm, dim, eps: eps, into: b.xb + t * dim) }
-        matMul(MatMulOutput(layer.q, into: b.q, yStride: inner), MatMulOutput(layer.k, into: write.keys, yStride: write.stride),
-               MatMulOutput(layer.v, into: write.values, yStride: write.stride), b.xb, tokens: n, scratch: b.scratch, pool: pool)
+        matMul(MatMulOutput(layer.q, into: b.q, yStride: inner), MatMulOutput(layer.k, into: kv.keys, yStride: kv.stride),
+               MatMulOutput(layer.v, into: kv.values, yStride: kv.stride), b.xb, tokens: n, scratch: b.scratch, pool: pool)
         attend(queries(b))
         matMul(layer.o, b.attn, tokens: n, into: b.out, yStride: dim, scratch: b.scratch, pool: pool)
         add(b.out, into: b.x, n * dim)
