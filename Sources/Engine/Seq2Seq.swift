@@ -99,6 +99,35 @@ struct AttentionPass {
     }
 }
 
+/// The encoder's self-attention: each head over the whole sequence at once (attendSequence: keys transposed once,
+/// four queries per pass), the heads split over the pool. Queries, keys and values are rows of `width` floats.
+struct SequencePass {
+    let q, keys, values: UnsafePointer<Float>
+    let out: UnsafeMutablePointer<Float>
+    let width, heads, headDim, count: Int
+    let bias: PositionBias?
+    /// Each thread's scratch: scratchPerThread floats from scratch + thread·scratchPerThread.
+    let scratch: UnsafeMutablePointer<Float>
+    let scratchPerThread: Int
+
+    func run(thread: Int, threads: Int) {
+        var h = thread
+        while h < heads {
+            let at = h * headDim
+            attendSequence(q: q + at, k: keys + at, v: values + at, stride: width, rows: count, headDim: headDim, scale: 1,
+                           scratch: scratch + thread * scratchPerThread, out: out + at, outStride: width,
+                           bias: bias.map { $0.lines + h * (2 * $0.reach + 1) + $0.reach }, biasReach: bias?.reach ?? 0)
+            h += threads
+        }
+    }
+
+    func run(_ pool: ThreadPool) {
+        withUnsafePointer(to: self) { pool.run(context: $0) { c, thread, threads in
+            c.load(as: SequencePass.self).run(thread: thread, threads: threads)
+        } }
+    }
+}
+
 public struct Seq2SeqOptions: Sendable {
     /// The longest source in tokens; 0: the model's context length.
     public var source = 0
@@ -141,7 +170,7 @@ struct Seq2SeqBuffers {
     let encoded: UnsafeMutablePointer<Float>  // (source, dim) the encoder's output
     let q, attn: UnsafeMutablePointer<Float>  // (rows, inner)
     let h1, h2: UnsafeMutablePointer<Float>   // (rows, ff)
-    let scores: UnsafeMutablePointer<Float>   // (threads, rows) an attention pass's scores
+    let scores: UnsafeMutablePointer<Float>   // (threads, scoresPerThread) an attention pass's scores or scratch
     let logits: UnsafeMutablePointer<Float>   // (target, vocab)
     let scratch: UnsafeMutableRawPointer
 }
@@ -161,7 +190,7 @@ struct Seq2SeqState {
     let current: UnsafeMutablePointer<Int>
     let beams, target: Int
     let width: Int                                                // a cache row: crossInner
-    let keyRows: Int                                              // the most key rows a query reads
+    let scoresPerThread: Int                                      // floats of buffers.scores per thread
     let pool: ThreadPool
 
     /// Decoder layer `layer`'s cross-attention keys and values: the `n` staged rows, into its cache.
@@ -188,14 +217,13 @@ struct Seq2SeqState {
                       span: KeySpan, bias: PositionBias?) -> AttentionPass {
         AttentionPass(q: x.q, out: x.out, width: x.heads * x.headDim, heads: x.heads, headDim: x.headDim, rows: rows,
                       keys: keys, values: values, slots: slots, rowsPerSlot: target, span: span, bias: bias,
-                      scores: buffers.scores, scoresPerThread: keyRows)
+                      scores: buffers.scores, scoresPerThread: scoresPerThread)
     }
 
     /// The encoder's self-attention over its `n` rows, whose keys and values are staged.
     func encoderAttention(_ x: Queries, rows n: Int, bias: PositionBias? = nil) {
-        pass(x, TargetRows(count: n, start: 0, beam: 0), keys: CacheRows(UnsafeMutableRawPointer(staging.keys), half: false, stride: width),
-             values: CacheRows(UnsafeMutableRawPointer(staging.values), half: false, stride: width), slots: nil, span: .first(n),
-             bias: bias).run(pool)
+        SequencePass(q: x.q, keys: staging.keys, values: staging.values, out: x.out, width: width, heads: x.heads,
+                     headDim: x.headDim, count: n, bias: bias, scratch: buffers.scores, scratchPerThread: scoresPerThread).run(pool)
     }
 
     /// Decoder layer `layer`'s causal self-attention of `rows`: their staged keys and values go into their beams'
@@ -249,7 +277,9 @@ public final class Seq2SeqSession {
         let encoded = p.floats("encoded", source * net.dim)
         let q = p.floats("q", rows * inner), attn = p.floats("attn", rows * inner)
         let h1 = p.floats("ff", rows * net.maxFF), h2 = p.floats("ff", rows * net.maxFF)
-        let scores = p.floats("att", threads * rows)
+        // A thread's scores of one query over every key row, or attendSequence's scratch over the source.
+        let scoresPerThread = max(rows, attendSequenceScratch(rows: source, headDim: net.maxHeadDim))
+        let scores = p.floats("att", threads * scoresPerThread)
         let logits = p.floats("logits", (options.allLogits ? max(target, beams) : beams) * net.vocab)
         var scratchBytes = 0
         for type in net.matrixTypes {
@@ -287,7 +317,7 @@ public final class Seq2SeqSession {
                              slotTables: ((a + slotTables.0).assumingMemoryBound(to: Int32.self),
                                           (a + slotTables.1).assumingMemoryBound(to: Int32.self)),
                              current: current, beams: beams, target: target, width: cross,
-                             keyRows: rows, pool: ThreadPool(threads: threads))
+                             scoresPerThread: scoresPerThread, pool: ThreadPool(threads: threads))
         self.beams = beams
         self.threads = threads
         allLogits = options.allLogits

@@ -121,14 +121,15 @@ public func attendHead(_ q: UnsafePointer<Float>, keys: CacheRows, values: Cache
 /// Floats of scratch `attendSequence` needs for a sequence of up to n rows.
 public func attendSequenceScratch(rows n: Int, headDim: Int) -> Int { (headDim + 4) * ((n + 7) & ~7) }
 
-/// Bidirectional attention of one head over a whole sequence of n rows: out[t] = Σⱼ softmax(scale · q[t]·k[j])ⱼ v[j].
+/// Bidirectional attention of one head over a whole sequence of n rows: out[t] = Σⱼ softmax(scale · q[t]·k[j] +
+/// bias[j − t])ⱼ v[j], with j − t clamped to ±biasReach (a relative-position bias line, centred; none when nil).
 /// q, k, v point at the head's part of row 0; rows are `stride` floats apart; out rows `outStride` apart.
 /// scratch: attendSequenceScratch floats. Keys are transposed once (headDim × n, scale folded in), so that four
 /// queries' scores come out eight keys at a time with no horizontal sums, and each value row is loaded once per
 /// four queries.
 public func attendSequence(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, stride: Int,
                            rows n: Int, headDim hd: Int, scale: Float, scratch: UnsafeMutablePointer<Float>,
-                           out: UnsafeMutablePointer<Float>, outStride: Int) {
+                           out: UnsafeMutablePointer<Float>, outStride: Int, bias: UnsafePointer<Float>? = nil, biasReach: Int = 0) {
     let np = (n + 7) & ~7
     let kt = scratch, scores = scratch + hd * np
     for d in 0..<hd {
@@ -180,6 +181,12 @@ public func attendSequence(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: 
             store8(a1, s1 + c)
             store8(a2, s2 + c)
             store8(a3, s3 + c)
+        }
+        if let bias {
+            for i in 0..<count {
+                let s = scores + i * np, t = t0 + i
+                for j in 0..<n { s[j] += bias[min(max(j - t, -biasReach), biasReach)] }
+            }
         }
         // Unnormalized: each output row is divided by its sum once at the end.
         let i0 = SIMD8<Float>(repeating: 1 / expShifted(s0, n)), i1 = SIMD8<Float>(repeating: 1 / expShifted(s1, n))

@@ -123,9 +123,12 @@ func attendHeadMatchesSoftmaxWeightedSum(_ half: Bool, headDim: Int) {
 }
 
 /// Whole-sequence attention against its definition in float64, for head sizes that exercise the 16-, 8- and
-/// odd-width paths and sequence lengths around the 4-query blocks.
-@Test(arguments: [9, 16, 24, 32, 40])
-func attendSequenceMatchesItsDefinition(headDim hd: Int) {
+/// odd-width paths and sequence lengths around the 4-query blocks, with and without a relative-position bias line
+/// (reach 3, so most of the longer sequences' pairs are clamped).
+@Test(arguments: [9, 16, 24, 32, 40], [false, true])
+func attendSequenceMatchesItsDefinition(headDim hd: Int, biased: Bool) {
+    let reach = 3, line = (0...2 * reach).map { Float(cos(Double($0) * 1.3)) }
+    func bias(_ r: Int) -> Double { biased ? Double(line[min(max(r, -reach), reach) + reach]) : 0 }
     for n in [1, 3, 4, 5, 17] {
         let stride = 3 * hd + 5  // q, k, v side by side in padded rows, as the encoder's projections are
         let rows = (0..<n * stride).map { Float(sin(Double($0) * 0.731)) }
@@ -133,11 +136,16 @@ func attendSequenceMatchesItsDefinition(headDim hd: Int) {
         var scratch = [Float](repeating: .nan, count: attendSequenceScratch(rows: n, headDim: hd))
         let scale = 1 / Float(hd).squareRoot()
         rows.withUnsafeBufferPointer { r in
-            attendSequence(q: r.baseAddress!, k: r.baseAddress! + hd, v: r.baseAddress! + 2 * hd, stride: stride, rows: n,
-                           headDim: hd, scale: scale, scratch: &scratch, out: &out, outStride: hd + 2)
+            line.withUnsafeBufferPointer { l in
+                attendSequence(q: r.baseAddress!, k: r.baseAddress! + hd, v: r.baseAddress! + 2 * hd, stride: stride, rows: n,
+                               headDim: hd, scale: scale, scratch: &scratch, out: &out, outStride: hd + 2,
+                               bias: biased ? l.baseAddress! + reach : nil, biasReach: reach)
+            }
         }
         for t in 0..<n {
-            let s = (0..<n).map { j in (0..<hd).reduce(0.0) { $0 + Double(rows[t * stride + $1]) * Double(rows[j * stride + hd + $1]) } * Double(scale) }
+            let s = (0..<n).map { j in
+                (0..<hd).reduce(0.0) { $0 + Double(rows[t * stride + $1]) * Double(rows[j * stride + hd + $1]) } * Double(scale) + bias(j - t)
+            }
             let m = s.max()!, e = s.map { exp($0 - m) }, sum = e.reduce(0, +)
             for d in 0..<hd {
                 let want = (0..<n).reduce(0.0) { $0 + e[$1] / sum * Double(rows[$1 * stride + 2 * hd + d]) }
