@@ -1,7 +1,7 @@
 // An encoder-decoder session (T5, FLAN-T5, BART, Marian): one arena planned from the model's sizes, a source limit
 // and a target context. `encode` runs the encoder once per source and keeps every decoder layer's cross-attention
 // keys and values; `decode` appends target tokens, their self-attention keys and values going to a per-layer cache.
-// Attention passes are split over the pool by (query row, head).
+// Attention is split over the pool: the encoder's by head, the decoder's by (query row, head).
 
 import Kernels
 import Quant
@@ -201,8 +201,8 @@ struct Seq2SeqState {
         }
     }
 
-    /// Beam `beam`'s slot per position, to read its rows from selfKeys(layer, 0) with slotStride beamStride; nil with
-    /// one beam (its rows are all in slot 0).
+    /// Beam `beam`'s slot per position (position j of slot s is row s·target + j of selfKeys[layer]); nil with one
+    /// beam (its rows are all in slot 0).
     func slots(_ beam: Int) -> UnsafeMutablePointer<Int32>? {
         beams > 1 ? (current.pointee == 0 ? slotTables.0 : slotTables.1) + beam * target : nil
     }
