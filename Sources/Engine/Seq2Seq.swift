@@ -21,6 +21,8 @@ protocol EncoderDecoderNet: AnyObject, Sendable {
     var decoderLayers: Int { get }
     /// Width of a decoder layer's cross-attention keys and values (and of its self-attention cache rows).
     var crossInner: Int { get }
+    /// Positions either stack's table holds (BART's learned ones, Marian's sinusoids); nil for relative positions (T5).
+    var positionLimit: Int? { get }
     var matrixTypes: Set<GGMLType> { get }
     /// The encoder over the `n` tokens in st.buffers.tokens: its output into st.buffers.encoded and every decoder
     /// layer's cross-attention keys and values into st.crossKeys/crossValues.
@@ -268,6 +270,10 @@ public final class Seq2SeqSession {
         }
         let positions = try model.contextLength()
         let source = options.source > 0 ? options.source : positions, target = options.target > 0 ? options.target : positions
+        if let limit = net.positionLimit {
+            guard source <= limit else { throw .invalidInput("a source limit of \(source) tokens is more than the model's \(limit) positions") }
+            guard target <= limit else { throw .invalidInput("a target limit of \(target) tokens is more than the model's \(limit) positions") }
+        }
         let threads = options.threads > 0 ? options.threads : max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         let beams = max(1, options.beams)
         let rows = max(source, target, beams), inner = net.maxInner, cross = net.crossInner

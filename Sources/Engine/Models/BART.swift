@@ -189,6 +189,7 @@ public final class BARTModel: EncoderDecoderNet, @unchecked Sendable {
     var maxHeadDim: Int { dim / min(encoderHeads, decoderHeads) }
     var decoderLayers: Int { decoder.count }
     var crossInner: Int { dim }
+    var positionLimit: Int? { positions }
 
     init(_ r: WeightReader, _ family: BART.Family) throws(ModelError) {
         typealias K = MetadataKey

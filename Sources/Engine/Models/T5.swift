@@ -62,6 +62,7 @@ public final class T5: EncoderDecoderNet, @unchecked Sendable {  // weights are 
     var maxHeadDim: Int { headDim }
     var decoderLayers: Int { decoder.count }
     var crossInner: Int { inner }
+    var positionLimit: Int? { nil }
     let eps: Float
     /// d_model^-0.5 before a tied head (T5 v1.0), 1 otherwise.
     let logitScale: Float
