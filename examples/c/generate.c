@@ -22,7 +22,7 @@ int main(int argc, char **argv) {
     swiftlet_session *session = NULL;
     swiftlet_params params = swiftlet_default_params();
     params.temperature = 0; /* greedy, as `swiftlet generate --temp 0` */
-    params.n_ctx = 512;
+    params.n_ctx = 0; /* the model's own context length (for an encoder-decoder, its target limit) */
     int status = 1;
     if (swiftlet_model_open(argv[1], &model) != SWIFTLET_OK ||
         swiftlet_session_create(model, &params, &session) != SWIFTLET_OK ||
