@@ -29,7 +29,8 @@ public enum Seq2SeqVocab {
 
     static func t5(directory: String, config: HFConfig, vocabSize count: Int) throws(ModelError) -> [(key: String, value: GGUFValue)] {
         guard let path = ["tokenizer.model", "spiece.model"].map({ directory + "/" + $0 }).first(where: SentencePieceVocab.exists) else {
-            throw .tokenizer("\(directory): no spiece.model or tokenizer.model (T5's SentencePiece vocabulary)")
+            // Only tokenizer.json (as many fine-tuned T5s ship): its Unigram model, as for ALBERT.
+            return try TokenizerConversion.metadata(directory: directory, config: config, vocabSize: count)
         }
         let sp = try SentencePieceVocab.load(path)
         guard sp.kind == .unigram else {
