@@ -51,8 +51,8 @@ public enum CTRLVocab {
         ]
     }
 
-    /// merges.txt as CTRLTokenizer reads it: the first line (the "#version" header) and the last (empty after the
-    /// final newline) are dropped; every other non-empty line is one merge "a b".
+    /// merges.txt as CTRLTokenizer (and GPT2Tokenizer) reads it: the first line (the "#version" header) and the last
+    /// (empty after the final newline) are dropped; every other non-empty line is one merge "a b".
     static func merges(_ path: String) throws(ModelError) -> [String] {
         let text: String
         do {

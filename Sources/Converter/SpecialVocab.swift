@@ -1,6 +1,7 @@
 // gguf-py's SpecialVocab (llama.cpp gguf-py/gguf/vocab.py) without merges: special token ids, whether encoding
-// adds BOS/EOS/SEP, the chat template and normalizer flags, read from tokenizer.json, tokenizer_config.json and
-// config.json with the same precedence and the same crude template parsing, so files match llama.cpp's.
+// adds BOS/EOS/SEP, the chat template and normalizer flags, read from tokenizer.json (or the one vocab.json and
+// merges.txt make, TokenizerConversion+SlowBPE.swift), tokenizer_config.json and config.json with the same
+// precedence and the same crude template parsing, so files match llama.cpp's.
 
 import Engine
 import TensorFile
@@ -17,7 +18,7 @@ struct SpecialVocab {
     /// Reads `directory`'s tokenizer files; ids at or past `count` are skipped, as gguf-py skips them.
     init(directory: String, config: HFConfig, count: Int) throws(ModelError) {
         self.count = count
-        let tokenizer = try TokenizerConversion.readJSON(directory + "/tokenizer.json")
+        let tokenizer = try TokenizerConversion.tokenizerJSON(directory: directory, config: config)?.json
         var tc: [String: JSONValue] = [:]  // tokenizer_config.json; the template parsing below edits it, as gguf-py does
         for (k, v) in try TokenizerConversion.readJSON(directory + "/tokenizer_config.json")?.object?.entries ?? [] { tc[k] = v }
         let addedTokens = tokenizer?["added_tokens"]?.array ?? []

@@ -16,9 +16,8 @@ public enum TokenizerConversion {
 
     /// Metadata for the tokenizer in `directory`, padded to `vocabSize` entries as llama.cpp pads.
     public static func metadata(directory: String, config: HFConfig, vocabSize: Int) throws(ModelError) -> [(key: String, value: GGUFValue)] {
-        let path = directory + "/tokenizer.json"
-        guard let tokenizer = try readJSON(path) else {
-            throw .tokenizer("\(path) not found (needed to write the vocabulary into the GGUF)")
+        guard let (tokenizer, path) = try tokenizerJSON(directory: directory, config: config) else {
+            throw .tokenizer("\(directory)/tokenizer.json not found, nor vocab.json with merges.txt (needed to write the vocabulary into the GGUF)")
         }
         guard let model = tokenizer["model"], let kind = model["type"]?.string else {
             throw .tokenizer("\(path): no model.type")

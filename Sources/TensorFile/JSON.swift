@@ -68,6 +68,10 @@ public struct JSONObject: Sendable, Equatable {
     private var values: [String: JSONValue] = [:]
 
     public init() {}
+    /// An object of `entries`, in their order; a repeated key keeps its first value.
+    public init(_ entries: [(String, JSONValue)]) {
+        for (k, v) in entries { _ = insert(k, v) }
+    }
     public subscript(key: String) -> JSONValue? { values[key] }
     public var count: Int { keys.count }
     public var entries: [(key: String, value: JSONValue)] { keys.map { ($0, values[$0]!) } }

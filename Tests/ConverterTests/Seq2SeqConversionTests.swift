@@ -147,3 +147,18 @@ func seq2seqTokenizerIsWrittenAsExpected(_ model: String) throws {
     #expect(t.type == .f32 && t.info.shape == [32, 40])
     #expect(t.bytes.assumingMemoryBound(to: Float.self).elementsEqual(hf[(2 * 32)...]))
 }
+
+/// A byte-level BPE directory saved by a slow tokenizer (vocab.json and merges.txt, no tokenizer.json) converts to
+/// the same tokenizer metadata as its tokenizer.json does (BART's <mask> takes the space before it then, as
+/// RobertaTokenizer's does).
+@Test(arguments: ["bart-tiny", "roberta-tiny", "gpt2-tiny"])
+func slowByteLevelBPEConvertsAsItsTokenizerJSON(_ model: String) throws {
+    let fast = try temporaryDirectory("slow-bpe-fast-\(model)").appendingPathComponent("out.gguf").path
+    _ = try convert(fixtures.appendingPathComponent(model).path, to: fast, .f32)
+    let dir = try slowBPECopy(model, as: "slow-bpe-conversion-\(model)")
+    let slow = dir.appendingPathComponent("out.gguf").path
+    _ = try convert(dir.path, to: slow, .f32)
+    let a = try GGUFFile(path: fast), b = try GGUFFile(path: slow)
+    let keys = Set(a.metadata.map(\.key) + b.metadata.map(\.key)).filter { $0.hasPrefix("tokenizer.") && !$0.hasSuffix("strip_token_ids") }
+    for key in keys.sorted() { #expect(a.value(key) == b.value(key), "\(model) \(key)") }
+}

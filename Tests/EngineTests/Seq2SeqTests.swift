@@ -200,8 +200,10 @@ func encoderDecoderCLIMatchesTransformers(model name: String) throws {
 /// The converted tokenizers against transformers' on hard texts (Tests/Fixtures/seq2seq_tokenize.json, made by
 /// tools/reference/seq2seq_tokenize_cases.py): the ids with the special tokens transformers adds, and the decoding
 /// with the special tokens skipped.
-/// "t5-tiny without spiece.model" is t5-tiny converted from its tokenizer.json alone, as fine-tuned T5s often ship.
-@Test(arguments: ["t5-tiny", "flan-t5-tiny", "bart-tiny", "marian-tiny", "t5-tiny without spiece.model"])
+/// "t5-tiny without spiece.model" is t5-tiny converted from its tokenizer.json alone, as fine-tuned T5s often ship;
+/// "bart-tiny without tokenizer.json" from vocab.json and merges.txt alone, as slow tokenizers save BART (slowBPECopy).
+@Test(arguments: ["t5-tiny", "flan-t5-tiny", "bart-tiny", "marian-tiny", "t5-tiny without spiece.model",
+                  "bart-tiny without tokenizer.json"])
 func encoderDecoderTokenizersMatchTransformers(model name: String) throws {
     let fixture = String(name.prefix { $0 != " " })
     let root = try json(fixtures.appendingPathComponent("seq2seq_tokenize.json"))
@@ -209,9 +211,14 @@ func encoderDecoderTokenizersMatchTransformers(model name: String) throws {
     try #require(texts.count == 35 && cases.count == texts.count)
     var path = try fixtureGGUF(fixture, .f32)
     if fixture != name {
-        let dir = try temporaryDirectory("t5-tokenizer-json").appendingPathComponent(fixture)
-        try FileManager.default.copyItem(at: fixtures.appendingPathComponent(fixture), to: dir)
-        try FileManager.default.removeItem(at: dir.appendingPathComponent("spiece.model"))
+        let dir: URL
+        if fixture == "t5-tiny" {
+            dir = try temporaryDirectory("t5-tokenizer-json").appendingPathComponent(fixture)
+            try FileManager.default.copyItem(at: fixtures.appendingPathComponent(fixture), to: dir)
+            try FileManager.default.removeItem(at: dir.appendingPathComponent("spiece.model"))
+        } else {
+            dir = try slowBPECopy(fixture, as: "slow-bpe-tokenizer")
+        }
         path = dir.appendingPathComponent("model.gguf").path
         _ = try convert(dir.path, to: path, .f32)
     }

@@ -43,3 +43,27 @@ public func fixtureGGUF(_ model: String, _ type: GGMLType) throws -> String {
         return out
     }
 }
+
+/// A copy of byte-level BPE fixture `fixture` as a slow tokenizer saves it: vocab.json and merges.txt (with its
+/// "#version" line) instead of tokenizer.json, and added tokens outside the vocabulary in added_tokens.json.
+/// `name` keeps concurrent tests' copies apart.
+public func slowBPECopy(_ fixture: String, as name: String) throws -> URL {
+    struct NotBPE: Error {}
+    let dir = try temporaryDirectory(name).appendingPathComponent(fixture)
+    try FileManager.default.copyItem(at: fixtures.appendingPathComponent(fixture), to: dir)
+    let path = dir.appendingPathComponent("tokenizer.json")
+    guard let tokenizer = try JSONSerialization.jsonObject(with: Data(contentsOf: path)) as? [String: Any],
+          let model = tokenizer["model"] as? [String: Any], let vocab = model["vocab"] as? [String: Any],
+          let merges = model["merges"] as? [Any] else { throw NotBPE() }
+    try JSONSerialization.data(withJSONObject: vocab).write(to: dir.appendingPathComponent("vocab.json"))
+    let lines = merges.map { ($0 as? String) ?? ($0 as? [String] ?? []).joined(separator: " ") }
+    try (["#version: 0.2"] + lines + [""]).joined(separator: "\n")
+        .write(to: dir.appendingPathComponent("merges.txt"), atomically: true, encoding: .utf8)
+    var extra: [String: Int] = [:]
+    for case let t as [String: Any] in tokenizer["added_tokens"] as? [Any] ?? [] {
+        if let content = t["content"] as? String, vocab[content] == nil { extra[content] = t["id"] as? Int }
+    }
+    if !extra.isEmpty { try JSONSerialization.data(withJSONObject: extra).write(to: dir.appendingPathComponent("added_tokens.json")) }
+    try FileManager.default.removeItem(at: path)
+    return dir
+}
