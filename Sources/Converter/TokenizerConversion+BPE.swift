@@ -9,6 +9,11 @@ extension TokenizerConversion {
         guard f.model["byte_fallback"]?.bool != true, isByteLevel(f.tokenizer) else {
             throw .unsupported("a BPE tokenizer that is not byte-level in \(f.path) (byte-level BPE is supported)")
         }
+        // Rather than tokenize such a text's first word differently from transformers without a word.
+        let pre = f.tokenizer["pre_tokenizer"]
+        if ([pre] + (pre?["pretokenizers"]?.array ?? [])).contains(where: { $0?["add_prefix_space"]?.bool == true }) {
+            throw .unsupported("a byte-level pre-tokenizer with add_prefix_space in \(f.path) (a space before the text is not added)")
+        }
         let (tokens, types) = try vocabulary(f, vocabSize: vocabSize)
         var merges: [String] = []
         for (n, m) in (f.model["merges"]?.array ?? []).enumerated() {

@@ -162,3 +162,14 @@ func slowByteLevelBPEConvertsAsItsTokenizerJSON(_ model: String) throws {
     let keys = Set(a.metadata.map(\.key) + b.metadata.map(\.key)).filter { $0.hasPrefix("tokenizer.") && !$0.hasSuffix("strip_token_ids") }
     for key in keys.sorted() { #expect(a.value(key) == b.value(key), "\(model) \(key)") }
 }
+
+/// A byte-level pre-tokenizer that adds a space before the text is refused, not converted into one that does not.
+@Test func byteLevelAddPrefixSpaceIsRefused() throws {
+    let dir = try fixtureCopy("bart-tiny", as: "s2s-prefix-space")
+    try editJSON(dir.appendingPathComponent("tokenizer.json")) { t in
+        var pre = t["pre_tokenizer"] as! [String: Any]
+        pre["add_prefix_space"] = true
+        t["pre_tokenizer"] = pre
+    }
+    try expectConversionError(dir, containing: "add_prefix_space")
+}
