@@ -78,15 +78,20 @@ struct AttentionPass {
             case .causal: count = position + 1
             }
             let table = slots.map { $0 + rows.beam(t) * rowsPerSlot }
+            let qh = q + t * width + h * headDim, offset = h * headDim, o = out + t * width + h * headDim
+            if table == nil, bias == nil {  // contiguous rows: the decoders' kernel (values summed in registers)
+                attendHead(qh, keys: keys, values: values, rows: 0..<count, offset: offset, headDim: headDim, scale: 1,
+                           scores: s, into: o)
+                item += threads
+                continue
+            }
             @inline(__always) func row(_ j: Int) -> Int { (table.map { Int($0[j]) * rowsPerSlot } ?? 0) + j }
-            let qh = q + t * width + h * headDim, offset = h * headDim
             for j in 0..<count { s[j] = keys.dot(qh, row: row(j), offset: offset, headDim) }
             if let bias {
                 let reach = bias.reach, line = bias.lines + h * (2 * reach + 1) + reach
                 for j in 0..<count { s[j] += line[min(max(j - position, -reach), reach)] }
             }
             softmax(s, count)
-            let o = out + t * width + h * headDim
             o.update(repeating: 0, count: headDim)
             for j in 0..<count { values.axpy(s[j], row: row(j), offset: offset, into: o, headDim) }
             item += threads
