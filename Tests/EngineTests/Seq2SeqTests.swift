@@ -128,6 +128,27 @@ import TensorFile
         #expect(half.beams == full.beams, "\(name) beams")
     }
 
+    /// T5 files from llama.cpp's converter lack hidden_activation and logit_scale (and relative_max_distance, which
+    /// llama.cpp fixes at 128): without them the FFN is gelu_new when gated, else ReLU, and a tied head is scaled
+    /// by d_model^-0.5, as transformers runs the model (tools/reference/t5_from_llamacpp.sh checks llama.cpp's own
+    /// files). The fixtures' max_distance is kept, so only the other two keys go.
+    @Test(arguments: ["t5-tiny", "flan-t5-tiny"])
+    func t5WithoutSwiftletsKeysRunsAsTransformers(model name: String) throws {
+        let r = try json(fixtures.appendingPathComponent("\(name)/reference.json"))
+        func ids(_ key: String) throws -> [Int32] { try #require(r[key]?.array).map { Int32($0.int!) } }
+        let path = try temporaryDirectory("t5-llamacpp-keys-\(name)").appendingPathComponent("model.gguf").path
+        try ggufCopy(try fixtureGGUF(name, .f32), to: path, dropping: [MetadataKey.hiddenActivation("t5"), MetadataKey.logitScale("t5")])
+        var o = Seq2SeqOptions()
+        o.source = Self.sourceLimit
+        o.target = 32
+        o.allLogits = true
+        o.halfCache = false
+        let s = try Seq2SeqSession(try Model(path: path), o)
+        try s.encode(try ids("encoder_ids"))
+        let logits = try #require(r["logits"]?.array).map { $0.array!.map { Float($0.double!) } }
+        expectClose(unflatten(Array(try s.decode(try ids("decoder_ids"))), logits[0].count), logits, "\(name) without Swiftlet's keys")
+    }
+
     @Test func badInputIsAnError() throws {
         var o = Seq2SeqOptions()
         o.source = 8

@@ -67,3 +67,13 @@ public func slowBPECopy(_ fixture: String, as name: String) throws -> URL {
     try FileManager.default.removeItem(at: path)
     return dir
 }
+
+/// A copy of GGUF file `path` without the metadata keys `dropped`: what another writer (llama.cpp's converter) that
+/// does not record them gives.
+public func ggufCopy(_ path: String, to output: String, dropping dropped: Set<String>) throws {
+    let f = try GGUFFile(path: path)
+    let w = try GGUFWriter(path: output, metadata: f.metadata.filter { !dropped.contains($0.key) },
+                           tensors: f.tensors.map { GGUFTensorPlan(name: $0.name, type: $0.type, shape: $0.shape) })
+    for t in f.tensors { try w.writeTensor(try f.tensor(t.name).bytes) }
+    try w.finish()
+}

@@ -87,8 +87,12 @@ public final class T5: EncoderDecoderNet, @unchecked Sendable {  // weights are 
         // Past max_distance the buckets stop changing (so the bias lines end there) when it exceeds the exact half.
         maxDistance = try r.count(K.relativeMaxDistance(a), in: buckets / 2 + 1...(1 << 16), default: 128)
         eps = try r.float(K.layerNormRMSEpsilon(a), default: 1e-6)
-        logitScale = try r.float(K.logitScale(a), default: 1)
-        activation = try Activation(try r.string(K.hiddenActivation(a), default: "relu"), key: K.hiddenActivation(a))
+        // Files from llama.cpp's converter carry neither key. As transformers runs them: a tied head (no output
+        // tensor, T5 v1.0) is scaled by d_model^-0.5 (llama.cpp does not scale, which leaves the argmax alone but not
+        // the probabilities); a gated FFN (T5 v1.1, FLAN-T5) is gelu_new, as llama.cpp's LLM_FFN_GELU, else ReLU.
+        logitScale = try r.float(K.logitScale(a), default: r.has(N.output) ? 1 : 1 / Float(dim).squareRoot())
+        let gated = r.has(N.ffnGate(.encoder, 0)) || r.has(N.ffnGate(.decoder, 0))
+        activation = try Activation(try r.string(K.hiddenActivation(a), default: gated ? "gelu_new" : "relu"), key: K.hiddenActivation(a))
         decoderStart = Int32(try r.count(K.decoderStartTokenID(a), in: 0...(1 << 24), default: 0))
         guard let table = r.file.info(N.embedding)?.shape, table.count == 2 else { throw .missingTensor(N.embedding) }
         let vocab = table[1], buckets = self.buckets
