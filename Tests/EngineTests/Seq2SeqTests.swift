@@ -14,20 +14,25 @@ import TensorFile
 @Suite struct Seq2SeqTests {
     /// The fixtures' generate() calls ask for this many new tokens.
     static let newTokens = 8
-    /// Every fixture's source fits, and bart-tiny has no more positions.
-    static let sourceLimit = 40
+    /// Session options with room for every fixture's source (bart-tiny has no more than 40 positions) and target;
+    /// float32 caches unless asked, for transformers' precision (halfCacheStaysCloseToFloat32 checks f16).
+    static func options(beams: Int = 1, allLogits: Bool = false, halfCache: Bool = false) -> Seq2SeqOptions {
+        var o = Seq2SeqOptions()
+        o.source = 40
+        o.target = 32
+        o.beams = beams
+        o.allLogits = allLogits
+        o.halfCache = halfCache
+        return o
+    }
 
     @Test(arguments: ["t5-tiny", "flan-t5-tiny", "bart-tiny", "marian-tiny"])
     func encoderDecoderMatchesTransformers(model name: String) throws {
         let r = try json(fixtures.appendingPathComponent("\(name)/reference.json"))
         func ids(_ key: String) throws -> [Int32] { try #require(r[key]?.array).map { Int32($0.int!) } }
         func rows(_ key: String) throws -> [[Float]] { try #require(r[key]?.array).map { $0.array!.map { Float($0.double!) } } }
-        var o = Seq2SeqOptions()
+        var o = Self.options(allLogits: true)
         o.threads = 2
-        o.source = Self.sourceLimit
-        o.target = 32
-        o.allLogits = true
-        o.halfCache = false  // transformers' precision; halfCacheStaysCloseToFloat32 checks f16
         let s = try Seq2SeqSession(try Model(path: try fixtureGGUF(name, .f32)), o)
         try s.encode(try ids("encoder_ids"))
         let expected = try rows("encoder_output")
@@ -62,11 +67,7 @@ import TensorFile
         let dequantized = try temporaryDirectory("\(name)-\(type)-f32").appendingPathComponent("model.gguf").path
         _ = try convert(q8, to: dequantized, .f32)
         func logits(_ path: String) throws -> [Float] {
-            var o = Seq2SeqOptions()
-            o.source = Self.sourceLimit
-            o.target = 32
-            o.allLogits = true
-            let s = try Seq2SeqSession(try Model(path: path), o)
+            let s = try Seq2SeqSession(try Model(path: path), Self.options(allLogits: true, halfCache: true))
             try s.encode(try ids("encoder_ids"))
             return Array(try s.decode(try ids("decoder_ids")))
         }
@@ -83,12 +84,7 @@ import TensorFile
         let r = try json(fixtures.appendingPathComponent("\(name)/reference.json"))
         let expected = try #require(r["beam_ids"]?.array).map { $0.array!.map { Int32($0.int!) } }
         let scores = try #require(r["beam_scores"]?.array).map { Float($0.double!) }
-        var o = Seq2SeqOptions()
-        o.source = Self.sourceLimit
-        o.target = 32
-        o.beams = 4
-        o.halfCache = false
-        let s = try Seq2SeqSession(try Model(path: try fixtureGGUF(name, .f32)), o)
+        let s = try Seq2SeqSession(try Model(path: try fixtureGGUF(name, .f32)), Self.options(beams: 4))
         try s.encode(try #require(r["encoder_ids"]?.array).map { Int32($0.int!) })
         let g = s.model.generation
         let beams = try s.beamSearch(maxTokens: Self.newTokens, lengthPenalty: g.lengthPenalty, earlyStopping: g.earlyStopping)
@@ -104,13 +100,7 @@ import TensorFile
         func ids(_ key: String) throws -> [Int32] { try #require(r[key]?.array).map { Int32($0.int!) } }
         let model = try Model(path: try fixtureGGUF(name, .f32))
         func run(half: Bool) throws -> (logits: [Float], greedy: [Int32], beams: [[Int32]]) {
-            var o = Seq2SeqOptions()
-            o.source = Self.sourceLimit
-            o.target = 32
-            o.beams = 4
-            o.allLogits = true
-            o.halfCache = half
-            let s = try Seq2SeqSession(model, o)
+            let s = try Seq2SeqSession(model, Self.options(beams: 4, allLogits: true, halfCache: half))
             try s.encode(try ids("encoder_ids"))
             let logits = Array(try s.decode(try ids("decoder_ids")))
             try s.encode(try ids("encoder_ids"))
@@ -138,12 +128,7 @@ import TensorFile
         func ids(_ key: String) throws -> [Int32] { try #require(r[key]?.array).map { Int32($0.int!) } }
         let path = try temporaryDirectory("t5-llamacpp-keys-\(name)").appendingPathComponent("model.gguf").path
         try ggufCopy(try fixtureGGUF(name, .f32), to: path, dropping: [MetadataKey.hiddenActivation("t5"), MetadataKey.logitScale("t5")])
-        var o = Seq2SeqOptions()
-        o.source = Self.sourceLimit
-        o.target = 32
-        o.allLogits = true
-        o.halfCache = false
-        let s = try Seq2SeqSession(try Model(path: path), o)
+        let s = try Seq2SeqSession(try Model(path: path), Self.options(allLogits: true))
         try s.encode(try ids("encoder_ids"))
         let logits = try #require(r["logits"]?.array).map { $0.array!.map { Float($0.double!) } }
         expectClose(unflatten(Array(try s.decode(try ids("decoder_ids"))), logits[0].count), logits, "\(name) without Swiftlet's keys")
