@@ -148,6 +148,12 @@ import TensorFile
         #expect(throws: ModelError.contextFull("5 target tokens do not fit the limit of 4")) { _ = try s.decode([0, 1, 2, 3, 4]) }
         let model = try Model(path: try fixtureGGUF("t5-tiny", .f32))
         #expect(throws: ModelError.self) { try Session(model) }
+        // BART's learned positions bound both limits (T5's relative ones do not).
+        var wide = Self.options()
+        wide.source = 41
+        #expect(throws: ModelError.invalidInput("a source limit of 41 tokens is more than the model's 40 positions")) {
+            try Seq2SeqSession(try Model(path: try fixtureGGUF("bart-tiny", .f32)), wide)
+        }
     }
 }
 
