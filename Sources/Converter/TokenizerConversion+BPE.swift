@@ -9,10 +9,12 @@ extension TokenizerConversion {
         guard f.model["byte_fallback"]?.bool != true, isByteLevel(f.tokenizer) else {
             throw .unsupported("a BPE tokenizer that is not byte-level in \(f.path) (byte-level BPE is supported)")
         }
-        // Rather than tokenize such a text's first word differently from transformers without a word.
+        // A space before each piece of text (RoBERTa token classifiers often ask): llama.cpp's add_space_prefix key,
+        // which it reads for SentencePiece only. Inside a Sequence it would come after a split: refused.
         let pre = f.tokenizer["pre_tokenizer"]
-        if ([pre] + (pre?["pretokenizers"]?.array ?? [])).contains(where: { $0?["add_prefix_space"]?.bool == true }) {
-            throw .unsupported("a byte-level pre-tokenizer with add_prefix_space in \(f.path) (a space before the text is not added)")
+        let prefix = pre?["add_prefix_space"]?.bool == true
+        if (pre?["pretokenizers"]?.array ?? []).contains(where: { $0["add_prefix_space"]?.bool == true }) {
+            throw .unsupported("add_prefix_space inside a Sequence pre-tokenizer in \(f.path) (on the ByteLevel pre-tokenizer alone it is)")
         }
         let (tokens, types) = try vocabulary(f, vocabSize: vocabSize)
         var merges: [String] = []
@@ -31,7 +33,7 @@ extension TokenizerConversion {
             (MetadataKey.tokens, .array(.string(tokens))),
             (MetadataKey.tokenTypes, .array(.int32(types))),
             (MetadataKey.merges, .array(.string(merges))),
-        ]
+        ] + (prefix ? [(MetadataKey.addSpacePrefix, .bool(true))] : [])
     }
 
     static func isByteLevel(_ tokenizer: JSONValue) -> Bool {

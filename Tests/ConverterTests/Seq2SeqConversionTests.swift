@@ -163,13 +163,14 @@ func slowByteLevelBPEConvertsAsItsTokenizerJSON(_ model: String) throws {
     for key in keys.sorted() { #expect(a.value(key) == b.value(key), "\(model) \(key)") }
 }
 
-/// A byte-level pre-tokenizer that adds a space before the text is refused, not converted into one that does not.
-@Test func byteLevelAddPrefixSpaceIsRefused() throws {
+/// add_prefix_space on a Sequence's ByteLevel part (applied after the split before it) is refused, not converted
+/// into a tokenizer that adds no space (on the ByteLevel pre-tokenizer alone it is converted: TokenizerTests).
+@Test func byteLevelAddPrefixSpaceInASequenceIsRefused() throws {
     let dir = try fixtureCopy("bart-tiny", as: "s2s-prefix-space")
     try editJSON(dir.appendingPathComponent("tokenizer.json")) { t in
         var pre = t["pre_tokenizer"] as! [String: Any]
         pre["add_prefix_space"] = true
-        t["pre_tokenizer"] = pre
+        t["pre_tokenizer"] = ["type": "Sequence", "pretokenizers": [["type": "Digits", "individual_digits": true], pre]]
     }
-    try expectConversionError(dir, containing: "add_prefix_space")
+    try expectConversionError(dir, containing: "add_prefix_space inside a Sequence")
 }

@@ -44,6 +44,35 @@ struct TinyTokenizerTests {
         }
     }
 
+    /// RoBERTa with add_prefix_space (Tests/Fixtures/tokenizer/prefix_space_cases.json, made by
+    /// tools/reference/prefix_space_cases.py): roberta-tiny's tokenizer.json with the ByteLevel pre-tokenizer's flag
+    /// set, converted; ids and offsets of 39 texts as transformers gives them (trim_offsets' quirks included).
+    @Test func addPrefixSpaceMatchesTransformers() throws {
+        let dir = try temporaryDirectory("prefix-space").appendingPathComponent("roberta-tiny")
+        try FileManager.default.copyItem(at: fixtures.appendingPathComponent("roberta-tiny"), to: dir)
+        let path = dir.appendingPathComponent("tokenizer.json")
+        var tokenizer = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: path)) as? [String: Any])
+        for key in ["pre_tokenizer", "post_processor"] {
+            var part = try #require(tokenizer[key] as? [String: Any])
+            part["add_prefix_space"] = true
+            tokenizer[key] = part
+        }
+        try JSONSerialization.data(withJSONObject: tokenizer).write(to: path)
+        let gguf = dir.appendingPathComponent("model.gguf").path
+        _ = try convert(dir.path, to: gguf, .f32)
+        let t = try Tokenizer(GGUFFile(path: gguf))
+        let cases = try #require(json(fixtures.appendingPathComponent("tokenizer/prefix_space_cases.json"))["cases"]?.array)
+        #expect(cases.count == 39)
+        for c in cases {
+            let text = try #require(c["text"]?.string)
+            let ids = ints(c["ids"])
+            #expect(t.encode(text, addSpecial: true) == ids, "ids of \(text.debugDescription)")
+            // transformers' offsets for the text's tokens (its <s> and </s> at either end are (0, 0)).
+            let offsets = (c["offsets"]?.array ?? []).dropFirst().dropLast().map { ints($0) }
+            #expect(t.spans(text).map { [$0.start, $0.end] } == Array(offsets), "offsets of \(text.debugDescription)")
+        }
+    }
+
     @Test(arguments: ["llama-tiny", "gpt2-tiny"])
     func promptIDsMatchTransformers(model: String) throws {
         let t = try Tokenizer(GGUFFile(path: fixtureGGUF(model, .f32)))

@@ -150,9 +150,10 @@ public final class Tokenizer: Sendable {
                 throw .tokenizer("pre-tokenizer '\(preName)' (\(MetadataKey.tokenizerPre)) is not supported (known: \(PreTokenizer.knownNames))")
             }
             guard let merges = m.merges else { throw .config(key: MetadataKey.merges, reason: "missing") }
+            let prefix = try Self.optional(file, MetadataKey.addSpacePrefix, file.bool) ?? false
             algorithm = .bytePairs(ByteLevelBPE(pre: pre, bpe: BPE(merges: merges, ids: ids),
                                                 cleanSpaces: m.cleanSpaces ?? (preName != "smollm" && preName != "trillion"),
-                                                ignoreMerges: pre == .llama3))
+                                                ignoreMerges: pre == .llama3, addPrefixSpace: prefix))
         case "bert": algorithm = .wordPiece(try WordPiece(file, tokens: tokens, types: kinds))
         case "t5": algorithm = .unigram(try Unigram(file, tokens: tokens, types: kinds))
         case "llama": algorithm = .sentencePieceBPE(try SentencePieceBPE(file, tokens: tokens, types: kinds))
@@ -298,15 +299,24 @@ public final class Tokenizer: Sendable {
                     case let .sentencePieceBPE(b):
                         shifted({ b.encode($0, startsInput: afterSpecial, into: &$1) }, piece, by: scalarAt[r.lowerBound], into: &out)
                     case let .bytePairs(b):
-                        // Offsets from the tokens' byte lengths, leading spaces trimmed (RoBERTa's trim_offsets).
+                        // Offsets from the tokens' byte lengths, trimmed as RoBERTa's trim_offsets (process_offsets)
+                        // trims them: past a token's leading spaces and before its trailing ones, never crossing, the
+                        // text's first token keeping its one leading space when spaces are prefixed; a prefix space
+                        // (at r.lowerBound − 1, in no byte of the text) takes the piece's first byte as its place.
                         ids.removeAll(keepingCapacity: true)
                         b.encode(piece, self.ids, &cps, &starts, &scratch, into: &ids)
-                        var at = r.lowerBound
-                        for id in ids {
-                            let length = withPiece(id) { $0.count }
-                            var first = at
-                            while first < at + length - 1, bytes[first] == UInt8(ascii: " ") { first += 1 }
-                            out.append(TokenSpan(id: id, start: start(first), end: scalarAt[at + length]))
+                        let prefixed = b.prefixes(piece)
+                        var at = r.lowerBound - (prefixed ? 1 : 0)
+                        for (n, id) in ids.enumerated() {
+                            let (length, leading, trailing) = withPiece(id) { p in
+                                (p.count, p.prefix { $0 == UInt8(ascii: " ") }.count, p.reversed().prefix { $0 == UInt8(ascii: " ") }.count)
+                            }
+                            var lower = max(at, r.lowerBound), upper = at + length
+                            if prefixed, n == 0 { upper = max(upper, lower + 1) }  // the prefix stands for the first byte
+                            let first = out.isEmpty || lower == 0
+                            if leading > 0, !(first && b.addPrefixSpace && leading == 1) { lower = min(lower + leading, upper) }
+                            if trailing > 0 { upper = max(upper - trailing, lower) }
+                            out.append(TokenSpan(id: id, start: start(lower), end: scalarAt[upper]))
                             at += length
                         }
                     }
@@ -552,10 +562,27 @@ struct ByteLevelBPE: Sendable {
     let cleanSpaces: Bool
     /// llama.cpp's `ignore_merges` (Llama 3): a word that is itself a token is not merged up.
     let ignoreMerges: Bool
+    /// tokenizers' ByteLevel add_prefix_space (tokenizer.ggml.add_space_prefix): each piece of text between special
+    /// tokens that does not start with a space is encoded with one before it.
+    let addPrefixSpace: Bool
 
-    /// Pre-tokenizes and BPE-encodes text that holds no special token.
+    /// Whether `bytes` (a piece of text) is encoded with a space before it.
+    func prefixes(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        addPrefixSpace && (bytes.first.map { $0 != UInt8(ascii: " ") } ?? false)
+    }
+
+    /// Pre-tokenizes and BPE-encodes text that holds no special token (a space before it when `prefixes` says).
     func encode(_ bytes: UnsafeBufferPointer<UInt8>, _ ids: [String: Int32], _ cps: inout [UInt32], _ starts: inout [Int],
                 _ scratch: inout BPE.Scratch, into out: inout [Int32]) {
+        if prefixes(bytes) {
+            ([UInt8(ascii: " ")] + bytes).withUnsafeBufferPointer { encodeWords($0, ids, &cps, &starts, &scratch, into: &out) }
+        } else {
+            encodeWords(bytes, ids, &cps, &starts, &scratch, into: &out)
+        }
+    }
+
+    private func encodeWords(_ bytes: UnsafeBufferPointer<UInt8>, _ ids: [String: Int32], _ cps: inout [UInt32],
+                             _ starts: inout [Int], _ scratch: inout BPE.Scratch, into out: inout [Int32]) {
         cps.removeAll(keepingCapacity: true)
         starts.removeAll(keepingCapacity: true)
         var i = 0
