@@ -53,7 +53,8 @@ public final class EncoderSession {
 
     public init(_ model: Model, _ options: EncoderOptions = EncoderOptions()) throws(ModelError) {
         guard let encoder = model.encoder else {
-            throw .unsupported("'\(model.architecture)' in an encoder session (it is a decoder: use generate)")
+            let kind = model.isEncoderDecoder ? "an encoder-decoder" : "a decoder"
+            throw .unsupported("'\(model.architecture)' in an encoder session (it is \(kind): use generate)")
         }
         let s = encoder.shape
         let rows = options.tokens > 0 ? options.tokens : max(512, s.positions)

@@ -271,7 +271,7 @@ public final class Seq2SeqSession {
 
     public init(_ model: Model, _ options: Seq2SeqOptions = Seq2SeqOptions()) throws(ModelError) {
         guard case let .seq2seq(net) = model.family else {
-            throw .unsupported("'\(model.architecture)' in an encoder-decoder session")
+            throw .unsupported("'\(model.architecture)' in an encoder-decoder session (it is \(model.encoder == nil ? "a decoder" : "an encoder"))")
         }
         let positions = try model.contextLength()
         let source = options.source > 0 ? options.source : positions, target = options.target > 0 ? options.target : positions

@@ -38,7 +38,8 @@ public final class Session {
     public init(_ model: Model, _ options: SessionOptions = SessionOptions()) throws(ModelError) {
         guard let s = model.decoderShape else {
             if model.encoder == nil {
-                throw .unsupported("'\(model.architecture)' in a decoder session (it is an encoder-decoder: use a Seq2SeqSession)")
+                throw .unsupported("'\(model.architecture)' in a decoder session (it is an encoder-decoder: use generate, "
+                    + "logits --decoder-ids or bench; from Swift, a Seq2SeqSession)")
             }
             throw .unsupported("'\(model.architecture)' in a generation session (it is an encoder: use embed, fill-mask, "
                 + "classify, ner, qa, nsp or logits)")

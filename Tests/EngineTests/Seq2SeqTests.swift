@@ -195,6 +195,8 @@ func encoderDecoderCLIMatchesTransformers(model name: String) throws {
     expectOneErrorLine(try swiftlet(["generate", "-m", path, "--ids", "5,6", "--beams", "0"]), containing: "--beams")
     expectOneErrorLine(try swiftlet(["logits", "-m", path, "--ids", "5,6", "--out", file]), containing: "--decoder-ids")
     expectOneErrorLine(try swiftlet(["generate", "-m", path, "--ids", ""]), containing: "--ids")
+    expectOneErrorLine(try swiftlet(["embed", "-m", path, "hello"]), containing: "it is an encoder-decoder: use generate")
+    expectOneErrorLine(try swiftlet(["chat", "-m", path]), containing: "it is an encoder-decoder: use generate")
     let limit = try Model(path: path).contextLength()
     let long = (0...limit).map { _ in "5" }.joined(separator: ",")
     expectOneErrorLine(try swiftlet(["generate", "-m", path, "--ids", long]), containing: "more than the limit of \(limit)")
