@@ -74,7 +74,7 @@ extension TokenizerConversion {
             post = .object(JSONObject([("type", .string("ByteLevel")), ("trim_offsets", .bool(false))]))
         }
         let model = JSONValue.object(JSONObject([("type", .string("BPE")), ("vocab", vocab), ("merges", .array(merges))]))
-        let json = JSONValue.object(JSONObject([("added_tokens", .array(added.keys.sorted().map { added[$0]! })),
+        let json = JSONValue.object(JSONObject([("added_tokens", .array(added.sorted { $0.key < $1.key }.map(\.value))),
                                                 ("normalizer", .null), ("pre_tokenizer", byteLevel), ("post_processor", post),
                                                 ("decoder", byteLevel), ("model", model)]))
         return (json, "\(vocabPath) and \(mergesPath)")

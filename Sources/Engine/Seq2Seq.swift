@@ -299,6 +299,8 @@ public final class Seq2SeqSession {
             }
         }
         let scratch = p.reserve("scratch", scratchBytes)
+        // Cannot fail for a file: T5 and BART define both widths as one (inner, d_model); a family that did not
+        // would need staging at each width.
         precondition(inner == cross, "staged keys and values are rows of one width")
         let staged = (p.floats("staged kv", rows * cross), p.floats("staged kv", rows * cross))
         let element = options.halfCache ? 2 : 4

@@ -57,7 +57,7 @@ struct SentencePieceBPE: Sendable {
         for (i, t) in tokens.enumerated() {
             ids[Array(t.utf8)] = Int32(i)
             let scalars = t.unicodeScalars
-            if scalars.count == 1 { chars[scalars.first!.value] = Int32(i) }
+            if scalars.count == 1, let only = scalars.first { chars[only.value] = Int32(i) }
             if types[i] == .byte, let b = Tokenizer.byteToken(t) { bytes[Int(b)] = Int32(i) }
         }
         // Every way to cut a token's text in two symbols is a merge that makes it.
@@ -66,10 +66,11 @@ struct SentencePieceBPE: Sendable {
             let scalars = Array(t.unicodeScalars)
             guard scalars.count > 1, ids[Array(t.utf8)] == Int32(i) else { continue }
             func symbol(_ part: ArraySlice<Unicode.Scalar>) -> UInt32? {
-                var utf8: [UInt8] = []
-                for s in part { utf8 += UTF8.encode(s)! }
-                if let id = ids[utf8] { return UInt32(id) }
-                return part.count == 1 ? Self.notToken | part.first!.value : nil
+                var text = String.UnicodeScalarView()
+                text.append(contentsOf: part)
+                if let id = ids[Array(String(text).utf8)] { return UInt32(id) }
+                guard part.count == 1, let only = part.first else { return nil }
+                return Self.notToken | only.value
             }
             for cut in 1..<scalars.count {
                 guard let a = symbol(scalars[..<cut]), let b = symbol(scalars[cut...]) else { continue }
@@ -117,8 +118,9 @@ struct SentencePieceBPE: Sendable {
             if symbol[i] & Self.notToken == 0 {
                 out.append(TokenSpan(id: Int32(symbol[i]), start: start, end: end))
             } else {
-                let utf8 = UTF8.encode(Unicode.Scalar(symbol[i] & ~Self.notToken)!)!
-                if utf8.allSatisfy({ byteTokens[Int($0)] >= 0 }) {
+                // A character no token spells: its UTF-8 bytes as byte tokens (the value came from a scalar).
+                let utf8 = Unicode.Scalar(symbol[i] & ~Self.notToken).map { Array(String($0).utf8) } ?? []
+                if !utf8.isEmpty, utf8.allSatisfy({ byteTokens[Int($0)] >= 0 }) {
                     for b in utf8 { out.append(TokenSpan(id: byteTokens[Int(b)], start: start, end: end)) }
                 } else {
                     out.append(TokenSpan(id: unknown, start: start, end: end))
@@ -182,7 +184,7 @@ struct SentencePieceBPE: Sendable {
                 tookSpace = !removeExtraWhitespaces  // which drops every leading "▁" piece's
             }
             for s in scalars {
-                if s == Self.spaceSymbol { bytes.append(0x20) } else { bytes += UTF8.encode(s)! }
+                if s == Self.spaceSymbol { bytes.append(0x20) } else { bytes += String(s).utf8 }
             }
         }
         return Self.utf8(bytes)
