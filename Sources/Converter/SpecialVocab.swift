@@ -15,10 +15,12 @@ struct SpecialVocab {
     private var kinds = ["bos", "eos", "unk", "sep", "pad", "cls", "mask"]
     private let count: Int
 
-    /// Reads `directory`'s tokenizer files; ids at or past `count` are skipped, as gguf-py skips them.
-    init(directory: String, config: HFConfig, count: Int) throws(ModelError) {
+    /// Reads `directory`'s tokenizer files (its tokenizer.json as `tokenizer` when the caller has it already); ids at
+    /// or past `count` are skipped, as gguf-py skips them.
+    init(directory: String, config: HFConfig, count: Int, tokenizer given: JSONValue? = nil) throws(ModelError) {
         self.count = count
-        let tokenizer = try TokenizerConversion.tokenizerJSON(directory: directory, config: config)?.json
+        var tokenizer = given
+        if tokenizer == nil { tokenizer = try TokenizerConversion.tokenizerJSON(directory: directory, config: config)?.json }
         var tc: [String: JSONValue] = [:]  // tokenizer_config.json; the template parsing below edits it, as gguf-py does
         for (k, v) in try TokenizerConversion.readJSON(directory + "/tokenizer_config.json")?.object?.entries ?? [] { tc[k] = v }
         let addedTokens = tokenizer?["added_tokens"]?.array ?? []

@@ -30,7 +30,7 @@ public enum TokenizerConversion {
         case "Unigram": vocabulary = try unigram(f, vocabSize: vocabSize)
         default: throw .unsupported("tokenizer kind '\(kind)' in \(path) (known: BPE, WordPiece, Unigram)")
         }
-        return vocabulary + (try strippedTokens(f)) + (try SpecialVocab(directory: directory, config: config, count: vocabSize)).metadata
+        return vocabulary + (try strippedTokens(f)) + (try SpecialVocab(directory: directory, config: config, count: vocabSize, tokenizer: tokenizer)).metadata
     }
 
     /// Added tokens that take the whitespace before (lstrip) or after (rstrip) them, as RoBERTa's <mask> does:
