@@ -68,8 +68,10 @@ public enum Converter {
         do { source = try GGUFFile(path: path) } catch { throw .file(error) }
         var report = ConvertReport()
         var pending: [PendingTensor] = []
+        let architecture = (try? source.architecture()) ?? ""
         for info in source.tensors {
-            let (type, note) = QuantPolicy.type(for: info.name, shape: info.shape, requested: options.type)
+            let (type, note) = QuantPolicy.type(for: info.name, shape: info.shape, requested: options.type,
+                                                architecture: architecture)
             if let note { report.notes.append(note) }
             let view = source.view(info)
             let plan = GGUFTensorPlan(name: info.name, type: type, shape: info.shape)
@@ -120,7 +122,7 @@ public enum Converter {
         let conversion: HFConversion
         let tokenizer: [(key: String, value: GGUFValue)], sentence: [(key: String, value: GGUFValue)]
         do throws(ModelError) {
-            conversion = try Architecture.conversion(config: config, tensorNames: names)
+            conversion = try Registry.conversion(config: config, tensorNames: names)
             let vocab = conversion.metadata.first { $0.key == MetadataKey.vocabSize(conversion.architecture) }?.value.integer
             // A SentencePiece model wins where llama.cpp's converter prefers it; CTRL has its own files.
             if let m = try Seq2SeqVocab.metadata(directory: directory, config: config, vocabSize: vocab ?? 0) {
@@ -152,7 +154,8 @@ public enum Converter {
                 sources.append(s)
             }
             let shape = t.ggufShape
-            let (type, note) = QuantPolicy.type(for: t.name, shape: shape, requested: options.type)
+            let (type, note) = QuantPolicy.type(for: t.name, shape: shape, requested: options.type,
+                                                architecture: conversion.architecture)
             if let note { report.notes.append(note) }
             let plan = GGUFTensorPlan(name: t.name, type: type, shape: shape)
             let bytes = sources.reduce(0) { $0 + $1.byteCount }

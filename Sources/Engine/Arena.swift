@@ -1,6 +1,9 @@
 // The session arena: every buffer of the forward pass and the KV cache, planned from the model's
-// hyperparameters and the context size, allocated once, freed once.
+// hyperparameters and the context size, checked against the memory limit, allocated once, freed once; and the rest of
+// what every session kind plans and checks the same way (threads, scratch, token ids).
 
+import Kernels
+import Quant
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -68,4 +71,40 @@ public func formatBytes(_ n: Int) -> String {
     if unit == 0 { return "\(n) B" }
     let tenths = Int((value * 10).rounded())
     return "\(tenths / 10).\(tenths % 10) \(units[unit])"
+}
+
+/// A session's threads: `requested`, or every online core when it is 0.
+func sessionThreads(_ requested: Int) -> Int {
+    requested > 0 ? requested : max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+}
+
+/// Refuses a plan larger than `limit` (nil: the machine's physical memory) before anything is allocated:
+/// "the session needs 1.2 GiB (detail), more than the limit of 1.0 GiB; advice".
+func checkMemory(_ plan: ArenaPlan, limit: Int?, detail: String? = nil, advice: String? = nil) throws(ModelError) {
+    let limit = limit ?? sysconf(Int32(_SC_PHYS_PAGES)) * sysconf(Int32(_SC_PAGESIZE))
+    guard plan.bytes > limit else { return }
+    throw .outOfMemory("the session needs \(formatBytes(plan.bytes))\(detail.map { " (\($0))" } ?? ""), more than the limit "
+        + "of \(formatBytes(limit))\(advice.map { "; \($0)" } ?? "")")
+}
+
+/// Scratch bytes for the quantized activations of up to `rows` rows multiplied by weights of any of `types`, at any
+/// of `widths` (row lengths).
+func matMulScratchBytes(_ types: Set<GGMLType>, widths: [Int], rows: Int, threads: Int) -> Int {
+    var bytes = 0
+    for type in types {
+        for cols in widths { bytes = max(bytes, matMulScratchBytes(type, cols: cols, tokens: rows, threads: threads)) }
+    }
+    return bytes
+}
+
+/// Every id must index a vocabulary of `vocab` rows.
+func checkTokenIDs(_ ids: UnsafeBufferPointer<Int32>, vocab: Int) throws(ModelError) {
+    for i in 0..<ids.count where ids[i] < 0 || Int(ids[i]) >= vocab {
+        throw .invalidInput("token id \(ids[i]) at index \(i) is not in the vocabulary (0..<\(vocab))")
+    }
+}
+
+/// Every id must index a vocabulary of `vocab` rows.
+func checkTokenIDs(_ ids: [Int32], vocab: Int) throws(ModelError) {
+    try ids.withUnsafeBufferPointer { (p) throws(ModelError) in try checkTokenIDs(p, vocab: vocab) }
 }

@@ -1,6 +1,7 @@
-// What every causal decoder shares: its sizes, the buffers and KV cache planned from them, and the
-// batched causal attention step. The families (Models/Llama.swift, Models/GPT2.swift) hold their weights
-// and forward passes.
+// What every causal decoder shares: its sizes, the DecoderNet protocol the families conform to, the buffers and
+// KV cache planned from them, and the pre-norm block (attention with RoPE, the cache and causal, optionally windowed
+// attention; then the feed-forward network) that Llama, GPT-2 and CTRL are built from. The families
+// (Models/Llama.swift, GPT2.swift, CTRL.swift, XLNet.swift) hold their weights and forward passes.
 
 import Kernels
 import Quant
@@ -12,6 +13,8 @@ public struct DecoderShape: Sendable {
     public let trainContext: Int
     /// Rotary dimensions per head (0: no RoPE).
     public let ropeDims: Int
+    /// RoPE's base frequency and position scale (linear scaling: 1/factor).
+    public var ropeBase: Float = 10000, ropeScale: Float = 1
     /// Learned absolute positions cannot go past trainContext.
     public let learnedPositions: Bool
     /// Mixture of experts: `experts` feed-forward networks per layer, `expertsUsed` of them per token (0: dense).
@@ -28,6 +31,27 @@ public struct DecoderShape: Sendable {
     var qkvDim: Int { qDim + 2 * kvDim }
 }
 
+/// What a Session runs: a causal decoder family's sizes and forward pass (Models/Llama.swift, GPT2.swift, ...), as
+/// EncoderDecoderNet is for Seq2SeqSession. A family's own buffers (a mixture's routing, XLNet's relative positions)
+/// are regions it reserves in the session's arena, not fields of the shared ones.
+protocol DecoderNet: AnyObject, Sendable {
+    var shape: DecoderShape { get }
+    var matrixTypes: Set<GGMLType> { get }
+    /// Reserves the family's own regions after the shared ones and returns their offsets, in the family's order
+    /// (DecoderState.own hands them back).
+    func reserveBuffers(_ p: inout ArenaPlan, batch: Int, context: Int, threads: Int) -> [Int]
+    /// The most activation rows one matrix product takes: the batch, unless the family multiplies more.
+    func productRows(batch: Int, context: Int) -> Int
+    /// Evaluates `tokens` at positions start..<start+n, writing K and V into the cache, and the logits of batch
+    /// rows `logitRows` into st.buffers.logits (one row of vocab each).
+    func forward(_ tokens: UnsafeBufferPointer<Int32>, start: Int, logitRows: Range<Int>, _ st: DecoderState)
+}
+
+extension DecoderNet {
+    func reserveBuffers(_ p: inout ArenaPlan, batch: Int, context: Int, threads: Int) -> [Int] { [] }
+    func productRows(batch: Int, context: Int) -> Int { batch }
+}
+
 /// Pointers into the arena for one forward pass over up to `batch` tokens.
 struct DecoderBuffers {
     let x: UnsafeMutablePointer<Float>        // (batch, dim) residual stream
@@ -40,40 +64,19 @@ struct DecoderBuffers {
     let cos, sin: UnsafeMutablePointer<Float> // (batch, ropeDims/2) RoPE tables
     let logits: UnsafeMutablePointer<Float>   // (logitRows, vocab)
     let scratch: UnsafeMutableRawPointer      // quantized activations of the matrix products
-    let moe: ExpertBuffers                    // empty for dense models
-    let xlnet: RelativeBuffers                // empty unless the model recomputes (XLNet)
 }
 
-/// XLNet's relative positions and query stream.
-struct RelativeBuffers {
-    let positions: UnsafeMutablePointer<Float>    // (2·context, dim) sinusoids of the distances
-    let relative: UnsafeMutablePointer<Float>     // (2·context, qDim) their keys
-    let g: UnsafeMutablePointer<Float>            // (dim) the query stream
-    let gq, gAttn: UnsafeMutablePointer<Float>    // (qDim) its query and attention output
-    let queryScratch: UnsafeMutablePointer<Float> // (threads, 2·qDim) a query plus each bias
-}
-
-/// What routing tokens to experts works in (MoE models; every region empty otherwise).
-struct ExpertBuffers {
-    let router: UnsafeMutablePointer<Float>   // (batch, experts) router logits, then probabilities
-    let gathered: UnsafeMutablePointer<Float> // (batch, dim) the normed rows routed to one expert
-    let output: UnsafeMutablePointer<Float>   // (batch, dim) that expert's outputs
-    let chosen: UnsafeMutablePointer<Int32>   // (batch, expertsUsed) each token's experts
-    let weights: UnsafeMutablePointer<Float>  // (batch, expertsUsed) and their renormalised weights
-}
-
-/// Offsets of DecoderBuffers' regions, before the arena exists.
+/// Offsets of DecoderBuffers' regions and the cache, before the arena exists.
 struct DecoderPlan {
     var arena = ArenaPlan()
     let x, xb, qkv, attn, out, hb, hb2, scores, cos, sin, logits, scratch: Int
-    let router, gathered, expertOutput, chosen, weights: Int
-    let positions, relative, g, gq, gAttn, queryScratch: Int
+    let own: [Int]              // the family's regions
     let keys, values: [Int]     // per layer
     let kvBytes: Int
 
     /// Cache rows: `context`, or with `cacheRows` fewer (a ring, for sliding-window models).
-    init(_ s: DecoderShape, batch: Int, logitRows: Int, context: Int, cacheRows: Int, threads: Int, halfCache: Bool,
-         matrixTypes: Set<GGMLType>) {
+    init(_ net: any DecoderNet, batch: Int, logitRows: Int, context: Int, cacheRows: Int, threads: Int, halfCache: Bool) {
+        let s = net.shape
         var p = ArenaPlan()
         x = p.floats("x", batch * s.dim)
         xb = p.floats("xb", batch * s.dim)
@@ -86,28 +89,10 @@ struct DecoderPlan {
         cos = p.floats("cos", batch * max(1, s.ropeDims / 2))
         sin = p.floats("sin", batch * max(1, s.ropeDims / 2))
         logits = p.floats("logits", logitRows * s.vocab)
-        var scratchBytes = 0
-        // XLNet also multiplies the 2·context rows of its relative positions.
-        let rows = s.recomputes ? 2 * context : batch
-        for type in matrixTypes {
-            for cols in [s.dim, s.qDim, s.ff] {
-                scratchBytes = max(scratchBytes, matMulScratchBytes(type, cols: cols, tokens: rows, threads: threads))
-            }
-        }
-        scratch = p.reserve("scratch", scratchBytes)
-        let moe = s.experts > 0
-        router = p.floats("moe", moe ? batch * s.experts : 0)
-        gathered = p.floats("moe", moe ? batch * s.dim : 0)
-        expertOutput = p.floats("moe", moe ? batch * s.dim : 0)
-        chosen = p.reserve("moe", moe ? batch * s.expertsUsed * 4 : 0)
-        weights = p.floats("moe", moe ? batch * s.expertsUsed : 0)
-        let r = s.recomputes
-        positions = p.floats("relative", r ? 2 * context * s.dim : 0)
-        relative = p.floats("relative", r ? 2 * context * s.qDim : 0)
-        g = p.floats("query", r ? s.dim : 0)
-        gq = p.floats("query", r ? s.qDim : 0)
-        gAttn = p.floats("query", r ? s.qDim : 0)
-        queryScratch = p.floats("query", r ? threads * 2 * s.qDim : 0)
+        scratch = p.reserve("scratch", matMulScratchBytes(net.matrixTypes, widths: [s.dim, s.qDim, s.ff],
+                                                          rows: net.productRows(batch: batch, context: context),
+                                                          threads: threads))
+        own = net.reserveBuffers(&p, batch: batch, context: context, threads: threads)
         let rowBytes = s.recomputes ? 0 : s.kvDim * (halfCache ? 2 : 4)
         var k: [Int] = [], v: [Int] = []
         for _ in 0..<s.layers {
@@ -146,6 +131,7 @@ struct CacheLayout {
 
 /// What a forward pass works in: the session's buffers, cache and pool.
 struct DecoderState {
+    let shape: DecoderShape
     let buffers: DecoderBuffers
     let cache: KVCache
     let pool: ThreadPool
@@ -154,6 +140,14 @@ struct DecoderState {
     let history: UnsafeMutablePointer<Int32>
     /// Whether logits of every evaluated position are kept (else only the last).
     let allLogits: Bool
+    /// The arena and the family's own regions in it (DecoderNet.reserveBuffers' offsets).
+    let arena: UnsafeMutableRawPointer
+    let own: [Int]
+
+    var compute: Compute { Compute(scratch: buffers.scratch, pool: pool) }
+
+    /// The family's region i as floats.
+    func own(_ i: Int) -> UnsafeMutablePointer<Float> { (arena + own[i]).assumingMemoryBound(to: Float.self) }
 }
 
 /// Causal attention for `n` query rows at positions start..<start+n, every head, split over the pool:
@@ -202,15 +196,87 @@ func storeKV(_ s: DecoderShape, layer: Int, n: Int, start: Int, cache: KVCache, 
     }
 }
 
-/// x[t] = the embedding row of tokens[t], dequantized.
-func embed(_ tokens: UnsafeBufferPointer<Int32>, _ table: Matrix, into x: UnsafeMutablePointer<Float>) {
-    for t in 0..<tokens.count {  // index loops: enumerated() allocates an iterator box in debug builds
-        dequantizeRow(table.row(Int(tokens[t])), count: table.cols, as: table.type, into: x + t * table.cols)
+/// The RoPE tables of positions start..<start+n into b.cos, b.sin (nothing without RoPE).
+func fillRopeTables(start: Int, n: Int, _ s: DecoderShape, _ b: DecoderBuffers) {
+    guard s.ropeDims > 0 else { return }
+    let half = s.ropeDims / 2
+    for t in 0..<n {
+        ropeTable(position: start + t, dims: s.ropeDims, base: s.ropeBase, scale: s.ropeScale,
+                  cos: b.cos + t * half, sin: b.sin + t * half)
     }
 }
 
-/// y[t] += bias for n rows of `cols`, rows `stride` apart.
-func addBias(_ bias: UnsafePointer<Float>?, to y: UnsafeMutablePointer<Float>, rows n: Int, cols: Int, stride: Int) {
-    guard let bias else { return }
-    for t in 0..<n { add(bias, into: y + t * stride, cols) }
+/// A decoder layer's self-attention: q, k, v (separate, or one fused matrix as GPT-2's), RoPE when the shape has
+/// it, the cache, causal attention (windowed when the shape says), the output projection.
+struct SelfAttention: @unchecked Sendable {
+    enum QKV {
+        case separate(q: Linear, k: Linear, v: Linear)
+        case fused(Linear)                       // (qDim + 2·kvDim, dim)
+    }
+    let qkv: QKV
+    let o: Linear                                // (dim, qDim)
+
+    var matrixTypes: [GGMLType] {
+        switch qkv {
+        case let .separate(q, k, v): [q.w.type, k.w.type, v.w.type, o.w.type]
+        case let .fused(m): [m.w.type, o.w.type]
+        }
+    }
+
+    /// b.out = attention over n normed rows of `x` at positions start..<start+n (layer l's cache).
+    func callAsFunction(_ x: UnsafePointer<Float>, layer l: Int, n: Int, start: Int, _ st: DecoderState) {
+        let s = st.shape, b = st.buffers, c = st.compute, stride = s.qkvDim
+        switch qkv {
+        case let .separate(q, k, v):
+            project(x, rows: n, Projection(q, into: b.qkv, stride: stride), Projection(k, into: b.qkv + s.qDim, stride: stride),
+                    Projection(v, into: b.qkv + s.qDim + s.kvDim, stride: stride), c)
+        case let .fused(m):
+            m(x, rows: n, into: b.qkv, stride: stride, c)
+        }
+        if s.ropeDims > 0 {
+            let half = s.ropeDims / 2
+            for t in 0..<n {
+                let row = b.qkv + t * stride, cos = b.cos + t * half, sin = b.sin + t * half
+                rope(row, heads: s.heads, headDim: s.headDim, dims: s.ropeDims, cos: cos, sin: sin)
+                rope(row + s.qDim, heads: s.kvHeads, headDim: s.headDim, dims: s.ropeDims, cos: cos, sin: sin)
+            }
+        }
+        storeKV(s, layer: l, n: n, start: start, cache: st.cache, b: b)
+        causalAttention(s, layer: l, n: n, start: start, cache: st.cache, b: b, context: st.context, pool: st.pool)
+        o(b.attn, rows: n, into: b.out, stride: s.dim, c)
+    }
+}
+
+/// A pre-norm decoder layer (llama.cpp's usual block): x += attention(norm(x)); x += ffn(norm(x)).
+struct PreNormLayer: @unchecked Sendable {
+    let attnNorm: Norm
+    let attention: SelfAttention
+    let ffnNorm: Norm
+    let ffn: FeedForward
+
+    var matrixTypes: [GGMLType] { attention.matrixTypes + [ffn.up.w.type, ffn.down.w.type] + (ffn.gate.map { [$0.w.type] } ?? []) }
+
+    /// The attention half: x += attention(attnNorm(x)).
+    func attend(layer l: Int, n: Int, start: Int, _ st: DecoderState) {
+        let b = st.buffers, dim = st.shape.dim
+        attnNorm(b.x, rows: n, into: b.xb)
+        attention(b.xb, layer: l, n: n, start: start, st)
+        add(b.out, into: b.x, n * dim)
+    }
+
+    /// Both halves.
+    func callAsFunction(layer l: Int, n: Int, start: Int, _ st: DecoderState) {
+        let b = st.buffers, dim = st.shape.dim
+        attend(layer: l, n: n, start: start, st)
+        ffnNorm(b.x, rows: n, into: b.xb)
+        ffn(b.xb, rows: n, b.hb, b.hb2, into: b.out, stride: dim, st.compute)
+        add(b.out, into: b.x, n * dim)
+    }
+}
+
+/// The logits of batch rows `logitRows`: the final norm, then the head (+ its bias) into b.logits.
+func logitsHead(norm: Norm, output: Linear, logitRows: Range<Int>, _ st: DecoderState) {
+    let b = st.buffers, s = st.shape
+    norm(b.x, rows: logitRows, into: b.xb)
+    output(b.xb + logitRows.lowerBound * s.dim, rows: logitRows.count, into: b.logits, stride: s.vocab, st.compute)
 }

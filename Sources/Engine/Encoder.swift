@@ -20,65 +20,14 @@ public struct EncoderShape: Sendable {
     public let tokenTypes: Int
     /// Width of the embedding tables: dim, except ALBERT's factorized embedding.
     public let embeddingWidth: Int
+    /// The LayerNorms' epsilon.
+    public let normEps: Float
     public var headDim: Int { dim / heads }
 }
 
 /// How a sentence vector is made from the hidden states (llama.cpp's pooling_type values).
 public enum Pooling: Int, Sendable {
     case none = 0, mean = 1, cls = 2, last = 3
-}
-
-/// A feed-forward or head activation, as transformers' config names it.
-enum Activation: Sendable {
-    case gelu, geluTanh, relu, tanh, silu
-
-    init(_ name: String, key: String) throws(ModelError) {
-        switch name {
-        case "gelu": self = .gelu
-        case "gelu_new", "gelu_pytorch_tanh", "gelu_fast": self = .geluTanh
-        case "relu": self = .relu
-        case "tanh": self = .tanh
-        case "silu", "swish": self = .silu
-        default: throw .config(key: key, reason: "activation '\(name)' is not supported (gelu, gelu_new, relu, tanh, silu)")
-        }
-    }
-
-    func apply(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
-        switch self {
-        case .gelu: Kernels.geluErf(x, n)
-        case .geluTanh: Kernels.geluTanh(x, n)
-        case .relu: Kernels.relu(x, n)
-        case .tanh: for i in 0..<n { x[i] = tanhf(x[i]) }
-        case .silu: Kernels.silu(x, n)
-        }
-    }
-}
-
-/// y = x·Wᵀ + b. Quantized encoder weights take 16-bit activations (Matrix.wideActivations): sentence vectors
-/// then stay within rounding of their weights' quantization even for inputs as degenerate as an empty text,
-/// where ggml's 8-bit activations lose a part in a thousand.
-struct Linear {
-    let w: Matrix
-    let b: UnsafePointer<Float>
-
-    init(_ r: WeightReader, _ name: (String) -> String, rows: Int, cols: Int) throws(ModelError) {
-        var w = try r.matrix(name("weight"), rows: rows, cols: cols)
-        w.wideActivations = true
-        self.w = w
-        b = try r.vector(name("bias"), rows)
-    }
-
-    static func optional(_ r: WeightReader, _ name: (String) -> String, rows: Int, cols: Int) throws(ModelError) -> Linear? {
-        r.has(name("weight")) ? try Linear(r, name, rows: rows, cols: cols) : nil
-    }
-}
-
-struct Norm {
-    let w, b: UnsafePointer<Float>
-    init(_ r: WeightReader, _ name: (String) -> String, _ n: Int) throws(ModelError) {
-        w = try r.vector(name("weight"), n)
-        b = try r.vector(name("bias"), n)
-    }
 }
 
 struct EncoderWeights: @unchecked Sendable {  // views into the immutable mapping
@@ -126,16 +75,17 @@ struct EncoderHeads: @unchecked Sendable {
             }
             return shape[1]
         }
-        pooler = try .optional(r, N.pooler, rows: s.dim, cols: s.dim)
+        pooler = try .optional(r, N.pooler, rows: s.dim, cols: s.dim, wideActivations: true)
         poolerActivation = try Activation(try r.string(MetadataKey.classifierActivation(a), default: "tanh"),
                                           key: MetadataKey.classifierActivation(a))
         classifier = r.has(N.classifier("weight"))
-            ? try Linear(r, N.classifier, rows: try labelCount(N.classifier("weight")), cols: s.dim) : nil
+            ? try Linear(r, N.classifier, rows: try labelCount(N.classifier("weight")), cols: s.dim, wideActivations: true) : nil
         tokenClassifier = r.has(N.tokenClassifier("weight"))
-            ? try Linear(r, N.tokenClassifier, rows: try labelCount(N.tokenClassifier("weight")), cols: s.dim) : nil
-        nextSentence = try .optional(r, N.nextSentence, rows: 2, cols: s.dim)
-        sentenceOrder = try .optional(r, N.sentenceOrder, rows: 2, cols: s.dim)
-        span = try .optional(r, N.span, rows: 2, cols: s.dim)
+            ? try Linear(r, N.tokenClassifier, rows: try labelCount(N.tokenClassifier("weight")), cols: s.dim,
+                         wideActivations: true) : nil
+        nextSentence = try .optional(r, N.nextSentence, rows: 2, cols: s.dim, wideActivations: true)
+        sentenceOrder = try .optional(r, N.sentenceOrder, rows: 2, cols: s.dim, wideActivations: true)
+        span = try .optional(r, N.span, rows: 2, cols: s.dim, wideActivations: true)
         for (head, name) in [(classifier, N.classifier("weight")), (nextSentence, N.nextSentence("weight")),
                              (sentenceOrder, N.sentenceOrder("weight"))] where head != nil && pooler == nil {
             throw .missingTensor("\(N.pooler("weight")) (the pooler '\(name)' reads)")
@@ -144,7 +94,8 @@ struct EncoderHeads: @unchecked Sendable {
             let e = s.embeddingWidth
             var decoder = r.has(N.output("weight")) ? try r.matrix(N.output("weight"), rows: s.vocab, cols: e) : embedding
             decoder.wideActivations = true
-            maskedLM = MaskedLM(dense: try Linear(r, N.mlmDense, rows: e, cols: s.dim), norm: try Norm(r, N.mlmNorm, e),
+            maskedLM = MaskedLM(dense: try Linear(r, N.mlmDense, rows: e, cols: s.dim, wideActivations: true),
+                                norm: try Norm(r, N.mlmNorm, e, .layer, eps: s.normEps),
                                 decoder: decoder, bias: try r.vector(N.output("bias"), s.vocab))
         } else {
             maskedLM = nil
@@ -160,7 +111,6 @@ struct EncoderHeads: @unchecked Sendable {
 /// A loaded encoder: weights, heads and what its metadata says about pooling and labels.
 public final class Encoder: Sendable {
     public let shape: EncoderShape
-    let eps: Float
     let activation: Activation
     let w: EncoderWeights
     let heads: EncoderHeads
@@ -178,7 +128,6 @@ public final class Encoder: Sendable {
         typealias K = MetadataKey
         self.shape = shape
         w = weights
-        eps = try r.float(K.layerNormEpsilon(a), default: 1e-12)
         activation = try Activation(try r.string(K.hiddenActivation(a), default: "gelu"), key: K.hiddenActivation(a))
         heads = try EncoderHeads(r, a, shape, embedding: weights.embedding)
         let pool = try r.count(K.poolingType(a), in: 0...3, default: 0)
@@ -228,13 +177,9 @@ public final class Encoder: Sendable {
                 dequantizeRow(types.row(Int(b.types[t])), count: e, as: types.type, into: b.out)
                 add(b.out, into: row, e)
             }
-            layerNorm(row, weight: w.embeddingNorm.w, bias: w.embeddingNorm.b, e, eps: eps,
-                      into: w.projection == nil ? b.x + t * dim : row)
+            w.embeddingNorm(row, into: w.projection == nil ? b.x + t * dim : row)
         }
-        if let p = w.projection {
-            matMul(p.w, b.xb, tokens: n, into: b.x, yStride: dim, scratch: b.scratch, pool: pool)
-            addBias(p.b, to: b.x, rows: n, cols: dim, stride: dim)
-        }
+        w.projection?(b.xb, rows: n, into: b.x, stride: dim, Compute(scratch: b.scratch, pool: pool))
         eachLayer?(0, b.x)
         for step in 0..<w.steps.count {
             for l in w.steps[step] { block(w.layers[l], n, sequences: sequences, longest: longest, b, pool: pool) }
@@ -245,66 +190,13 @@ public final class Encoder: Sendable {
     /// One post-LN block over n packed tokens: attention, then the feed-forward network.
     private func block(_ layer: EncoderWeights.Layer, _ n: Int, sequences: Int, longest: Int, _ b: EncoderBuffers,
                        pool: ThreadPool) {
-        let s = shape, dim = s.dim, qkv = 3 * dim
-        matMul(MatMulOutput(layer.q.w, into: b.qkv, yStride: qkv), MatMulOutput(layer.k.w, into: b.qkv + dim, yStride: qkv),
-               MatMulOutput(layer.v.w, into: b.qkv + 2 * dim, yStride: qkv), b.x, tokens: n,
-               scratch: b.scratch, pool: pool)
-        addBias(layer.q.b, to: b.qkv, rows: n, cols: dim, stride: qkv)
-        addBias(layer.k.b, to: b.qkv + dim, rows: n, cols: dim, stride: qkv)
-        addBias(layer.v.b, to: b.qkv + 2 * dim, rows: n, cols: dim, stride: qkv)
-        bidirectionalAttention(s, sequences: sequences, longest: longest, b: b, pool: pool)
-        residual(layer.o, b.attn, norm: layer.attnNorm, n: n, b: b, pool: pool)
-        matMul(layer.up.w, b.x, tokens: n, into: b.ff, yStride: s.ff, scratch: b.scratch, pool: pool)
-        let act = BiasActivationJob(y: b.ff, bias: layer.up.b, activation: activation, rows: n, cols: s.ff)
-        withUnsafePointer(to: act) { pool.run(context: $0) { c, t, n in c.load(as: BiasActivationJob.self).run(t, n) } }
-        residual(layer.down, b.ff, norm: layer.outputNorm, n: n, b: b, pool: pool)
-    }
-
-    /// x = LayerNorm(x + input·Wᵀ + bias): a post-LN block's output.
-    private func residual(_ l: Linear, _ input: UnsafePointer<Float>, norm: Norm, n: Int,
-                          b: EncoderBuffers, pool: ThreadPool) {
-        matMul(l.w, input, tokens: n, into: b.out, yStride: shape.dim, scratch: b.scratch, pool: pool)
-        let job = ResidualNormJob(x: b.x, out: b.out, bias: l.b, norm: norm, eps: eps, rows: n, cols: shape.dim)
-        withUnsafePointer(to: job) { pool.run(context: $0) { c, t, n in c.load(as: ResidualNormJob.self).run(t, n) } }
-    }
-}
-
-// Row-wise steps split over the pool (with two threads, a step left to one thread costs twice its time).
-// Each row is computed the same way whatever the split, so results do not depend on the thread count.
-
-/// This thread's share of n rows.
-private func share(_ n: Int, _ thread: Int, _ threads: Int) -> Range<Int> { n * thread / threads..<n * (thread + 1) / threads }
-
-/// y[t] = activation(y[t] + bias).
-private struct BiasActivationJob {
-    let y: UnsafeMutablePointer<Float>
-    let bias: UnsafePointer<Float>
-    let activation: Activation
-    let rows, cols: Int
-
-    func run(_ thread: Int, _ threads: Int) {
-        for t in share(rows, thread, threads) {
-            add(bias, into: y + t * cols, cols)
-            activation.apply(y + t * cols, cols)
-        }
-    }
-}
-
-/// x[t] = LayerNorm(x[t] + out[t] + bias).
-private struct ResidualNormJob {
-    let x, out: UnsafeMutablePointer<Float>
-    let bias: UnsafePointer<Float>
-    let norm: Norm
-    let eps: Float
-    let rows, cols: Int
-
-    func run(_ thread: Int, _ threads: Int) {
-        for t in share(rows, thread, threads) {
-            let o = out + t * cols, h = x + t * cols
-            add(bias, into: o, cols)
-            add(h, into: o, cols)
-            layerNorm(o, weight: norm.w, bias: norm.b, cols, eps: eps, into: h)
-        }
+        let dim = shape.dim, qkv = 3 * dim, c = Compute(scratch: b.scratch, pool: pool)
+        project(b.x, rows: n, Projection(layer.q, into: b.qkv, stride: qkv), Projection(layer.k, into: b.qkv + dim, stride: qkv),
+                Projection(layer.v, into: b.qkv + 2 * dim, stride: qkv), c)
+        bidirectionalAttention(shape, sequences: sequences, longest: longest, b: b, pool: pool)
+        residualNorm(layer.o, b.attn, rows: n, x: b.x, out: b.out, norm: layer.attnNorm, c)
+        let ffn = FeedForward(up: layer.up, gate: nil, down: layer.down, activation: activation)
+        residualNorm(layer.down, ffn.hidden(b.x, rows: n, b.ff, b.ff, c), rows: n, x: b.x, out: b.out, norm: layer.outputNorm, c)
     }
 }
 

@@ -53,24 +53,19 @@ public final class EncoderSession {
 
     public init(_ model: Model, _ options: EncoderOptions = EncoderOptions()) throws(ModelError) {
         guard let encoder = model.encoder else {
-            let kind = model.isEncoderDecoder ? "an encoder-decoder" : "a decoder"
-            throw .unsupported("'\(model.architecture)' in an encoder session (it is \(kind): use generate)")
+            throw .unsupported("'\(model.architecture)' in an encoder session (it is \(model.kind): use generate)")
         }
         let s = encoder.shape
         let rows = options.tokens > 0 ? options.tokens : max(512, s.positions)
         guard rows >= s.positions else {
             throw .invalidInput("\(rows) tokens per pass cannot hold one sequence of the model's \(s.positions) positions")
         }
-        let threads = options.threads > 0 ? options.threads : max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        let threads = sessionThreads(options.threads)
         let h = encoder.heads
         let outputs = max(h.maskedLM == nil ? 0 : s.vocab, h.classifier?.w.rows ?? 0, h.tokenClassifier?.w.rows ?? 0)
         let p = EncoderPlan(s, rows: rows, longest: s.positions, threads: threads, outputs: outputs,
                             matrixTypes: encoder.matrixTypes)
-        let limit = options.memoryLimit ?? sysconf(Int32(_SC_PHYS_PAGES)) * sysconf(Int32(_SC_PAGESIZE))
-        guard p.arena.bytes <= limit else {
-            throw .outOfMemory("the session needs \(formatBytes(p.arena.bytes)), more than the limit of "
-                + "\(formatBytes(limit)); use fewer tokens per pass")
-        }
+        try checkMemory(p.arena, limit: options.memoryLimit, advice: "use fewer tokens per pass")
         arena = try Arena(p.arena)
         let a = arena.base
         func f(_ offset: Int) -> UnsafeMutablePointer<Float> { (a + offset).assumingMemoryBound(to: Float.self) }
@@ -97,9 +92,7 @@ public final class EncoderSession {
         guard input.ids.count <= s.positions else {
             throw .invalidInput("\(input.ids.count) tokens, more than the model's \(s.positions) positions")
         }
-        for (i, id) in input.ids.enumerated() where id < 0 || Int(id) >= s.vocab {
-            throw .invalidInput("token id \(id) at index \(i) is not in the vocabulary (0..<\(s.vocab))")
-        }
+        try checkTokenIDs(input.ids, vocab: s.vocab)
         guard input.typeIds.isEmpty || input.typeIds.count == input.ids.count else {
             throw .invalidInput("\(input.typeIds.count) token types for \(input.ids.count) tokens")
         }
@@ -228,7 +221,7 @@ public final class EncoderSession {
             apply(m.dense, b.attn, rows: k, into: b.head, stride: e)
             encoder.activation.apply(b.head, k * e)
             for j in 0..<k {
-                layerNorm(b.head + j * e, weight: m.norm.w, bias: m.norm.b, e, eps: encoder.eps, into: b.head + j * e)
+                m.norm(b.head + j * e, into: b.head + j * e)
             }
             matMul(m.decoder, b.head, tokens: k, into: b.logits, yStride: layout.logitCols, scratch: b.scratch, pool: pool)
             for j in 0..<k {

@@ -6,16 +6,6 @@ import Kernels
 import Quant
 import TensorFile
 
-/// The families the engine runs: the one switch between them.
-enum ModelFamily: Sendable {
-    case llama(Llama)
-    case gpt2(GPT2)
-    case ctrl(CTRL)
-    case xlnet(XLNet)
-    case encoder(Encoder)
-    case seq2seq(any EncoderDecoderNet)
-}
-
 public final class Model: Sendable {
     public let path: String
     public let file: GGUFFile
@@ -32,18 +22,10 @@ public final class Model: Sendable {
         self.path = path
         do { architecture = try file.architecture() } catch { throw .file(error) }
         let r = WeightReader(file: file)
-        switch architecture {
-        case Llama.architecture: family = .llama(try Llama(r))
-        case GPT2.architecture: family = .gpt2(try GPT2(r))
-        case CTRL.architecture: family = .ctrl(try CTRL(r))
-        case XLNet.architecture: family = .xlnet(try XLNet(r))
-        case BERT.architecture: family = .encoder(try BERT.load(r))
-        case ALBERT.architecture: family = .encoder(try ALBERT.load(r))
-        case T5.architecture: family = .seq2seq(try T5(r))
-        case BART.Family.bart.architecture: family = .seq2seq(try BARTModel(r, .bart))
-        case BART.Family.marian.architecture: family = .seq2seq(try BARTModel(r, .marian))
-        default: throw .unsupported("architecture '\(architecture)' (this engine runs: llama, gpt2, ctrl, xlnet, bert, albert, t5, bart, marian)")
+        guard let entry = Registry.entry(architecture: architecture) else {
+            throw .unsupported("architecture '\(architecture)' (this engine runs: \(Registry.architectures))")
         }
+        family = try entry.load(r)
         if case let .seq2seq(net) = family {
             generation = try GenerationConfig(r, architecture: architecture, vocab: net.vocab)
         } else {
@@ -55,16 +37,13 @@ public final class Model: Sendable {
         }
     }
 
-    /// A decoder's sizes; nil for an encoder.
-    public var decoderShape: DecoderShape? {
-        switch family {
-        case let .llama(m): m.shape
-        case let .gpt2(m): m.shape
-        case let .ctrl(m): m.shape
-        case let .xlnet(m): m.shape
-        case .encoder, .seq2seq: nil
-        }
+    /// The decoder, for a decoder model.
+    var decoder: (any DecoderNet)? {
+        if case let .decoder(d) = family { d } else { nil }
     }
+
+    /// A decoder's sizes; nil for an encoder or an encoder-decoder.
+    public var decoderShape: DecoderShape? { decoder?.shape }
 
     /// Whether this is an encoder-decoder (a Seq2SeqSession runs it).
     public var isEncoderDecoder: Bool {
@@ -78,14 +57,20 @@ public final class Model: Sendable {
 
     /// Rows of the token embedding.
     public var vocabSize: Int {
-        if case let .seq2seq(m) = family { return m.vocab }
-        return decoderShape?.vocab ?? encoder!.shape.vocab
+        switch family {
+        case let .decoder(d): d.shape.vocab
+        case let .encoder(e): e.shape.vocab
+        case let .seq2seq(m): m.vocab
+        }
     }
 
     /// Width of the hidden states (an encoder's sentence vectors).
     public var width: Int {
-        if case let .seq2seq(m) = family { return m.dim }
-        return decoderShape?.dim ?? encoder!.shape.dim
+        switch family {
+        case let .decoder(d): d.shape.dim
+        case let .encoder(e): e.shape.dim
+        case let .seq2seq(m): m.dim
+        }
     }
 
     /// `ARCH.context_length`, 512 when the file has none.
@@ -93,27 +78,15 @@ public final class Model: Sendable {
         try WeightReader(file: file).count(MetadataKey.contextLength(architecture), default: 512)
     }
 
-    var matrixTypes: Set<GGMLType> {
-        switch family {
-        case let .llama(m): m.matrixTypes
-        case let .gpt2(m): m.matrixTypes
-        case let .ctrl(m): m.matrixTypes
-        case let .xlnet(m): m.matrixTypes
-        case let .encoder(e): e.matrixTypes
-        case let .seq2seq(m): m.matrixTypes
-        }
-    }
-
     /// Bytes of tensor data in the file (mapped, not copied).
     public var weightsBytes: Int { file.tensors.reduce(0) { $0 + $1.byteCount } }
 
-    func forward(_ tokens: UnsafeBufferPointer<Int32>, start: Int, logitRows: Range<Int>, _ st: DecoderState) {
+    /// The kind of model, for messages that refuse a session of another kind.
+    var kind: String {
         switch family {
-        case let .llama(m): m.forward(tokens, start: start, logitRows: logitRows, st)
-        case let .gpt2(m): m.forward(tokens, start: start, logitRows: logitRows, st)
-        case let .ctrl(m): m.forward(tokens, start: start, logitRows: logitRows, st)
-        case let .xlnet(m): m.forward(tokens, start: start, logitRows: logitRows, st)
-        case .encoder, .seq2seq: preconditionFailure("Session refuses encoders and encoder-decoders")
+        case .decoder: "a decoder"
+        case .encoder: "an encoder"
+        case .seq2seq: "an encoder-decoder"
         }
     }
 }

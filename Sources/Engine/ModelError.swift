@@ -18,7 +18,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case let .file(e): e.description
-        case let .unknownArchitecture(a): "unknown architecture '\(a)' (known: \(Architecture.knownNames))"
+        case let .unknownArchitecture(a): "unknown architecture '\(a)' (known: \(Registry.knownNames))"
         case let .unsupported(what): "\(what) is not supported"
         case let .config(key, reason): "config key '\(key)': \(reason)"
         case let .missingTensor(t): "missing tensor '\(t)'"

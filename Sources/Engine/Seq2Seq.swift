@@ -200,8 +200,13 @@ struct Seq2SeqState {
     let scoresPerThread: Int                                      // floats of buffers.scores per thread
     let pool: ThreadPool
 
-    /// Decoder layer `layer`'s cross-attention keys and values: the `n` staged rows, into its cache.
-    func storeCross(layer: Int, rows n: Int) {
+    var compute: Compute { Compute(scratch: buffers.scratch, pool: pool) }
+
+    /// Decoder layer `layer`'s cross-attention keys and values, k·encoded and v·encoded (+ biases) over the `n` encoded
+    /// rows, staged, then into its cache: once per source.
+    func storeCross(layer: Int, k: Linear, v: Linear, rows n: Int) {
+        project(buffers.encoded, rows: n, Projection(k, into: staging.keys, stride: width),
+                Projection(v, into: staging.values, stride: width), compute)
         for t in 0..<n {
             crossKeys[layer].store(staging.keys + t * width, row: t, width)
             crossValues[layer].store(staging.values + t * width, row: t, width)
@@ -271,7 +276,7 @@ public final class Seq2SeqSession {
 
     public init(_ model: Model, _ options: Seq2SeqOptions = Seq2SeqOptions()) throws(ModelError) {
         guard case let .seq2seq(net) = model.family else {
-            throw .unsupported("'\(model.architecture)' in an encoder-decoder session (it is \(model.encoder == nil ? "a decoder" : "an encoder"))")
+            throw .unsupported("'\(model.architecture)' in an encoder-decoder session (it is \(model.kind))")
         }
         let positions = try model.contextLength()
         let source = options.source > 0 ? options.source : positions, target = options.target > 0 ? options.target : positions
@@ -279,7 +284,7 @@ public final class Seq2SeqSession {
             guard source <= limit else { throw .invalidInput("a source limit of \(source) tokens is more than the model's \(limit) positions") }
             guard target <= limit else { throw .invalidInput("a target limit of \(target) tokens is more than the model's \(limit) positions") }
         }
-        let threads = options.threads > 0 ? options.threads : max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        let threads = sessionThreads(options.threads)
         let beams = max(1, options.beams)
         let rows = max(source, target, beams), inner = net.maxInner, cross = net.crossInner
         var p = ArenaPlan()
@@ -292,13 +297,8 @@ public final class Seq2SeqSession {
         let scoresPerThread = max(rows, attendSequenceScratch(rows: source, headDim: net.maxHeadDim))
         let scores = p.floats("att", threads * scoresPerThread)
         let logits = p.floats("logits", (options.allLogits ? max(target, beams) : beams) * net.vocab)
-        var scratchBytes = 0
-        for type in net.matrixTypes {
-            for cols in [net.dim, inner, net.maxFF] {
-                scratchBytes = max(scratchBytes, matMulScratchBytes(type, cols: cols, tokens: rows, threads: threads))
-            }
-        }
-        let scratch = p.reserve("scratch", scratchBytes)
+        let scratch = p.reserve("scratch", matMulScratchBytes(net.matrixTypes, widths: [net.dim, inner, net.maxFF], rows: rows,
+                                                              threads: threads))
         // Cannot fail for a file: T5 and BART define both widths as one (inner, d_model); a family that did not
         // would need staging at each width.
         precondition(inner == cross, "staged keys and values are rows of one width")
@@ -311,10 +311,7 @@ public final class Seq2SeqSession {
             (p.reserve("kv", beams * target * cross * element), p.reserve("kv", beams * target * cross * element))
         }
         let slotTables = (p.reserve("slots", beams * target * 4), p.reserve("slots", beams * target * 4))
-        let limit = options.memoryLimit ?? sysconf(Int32(_SC_PHYS_PAGES)) * sysconf(Int32(_SC_PAGESIZE))
-        guard p.bytes <= limit else {
-            throw .outOfMemory("the session needs \(formatBytes(p.bytes)), more than the limit of \(formatBytes(limit))")
-        }
+        try checkMemory(p, limit: options.memoryLimit)
         arena = try Arena(p)
         let a = arena.base
         func f(_ offset: Int) -> UnsafeMutablePointer<Float> { (a + offset).assumingMemoryBound(to: Float.self) }
@@ -353,9 +350,7 @@ public final class Seq2SeqSession {
         guard source.count <= sourceLimit else {
             throw .invalidInput("the source has \(source.count) tokens, more than the limit of \(sourceLimit)")
         }
-        for (i, id) in source.enumerated() where id < 0 || Int(id) >= net.vocab {
-            throw .invalidInput("token id \(id) at index \(i) is not in the vocabulary (0..<\(net.vocab))")
-        }
+        try checkTokenIDs(source, vocab: net.vocab)
         for (i, id) in source.enumerated() { state.buffers.tokens[i] = id }
         net.encode(source.count, state)
         sourceCount = source.count
@@ -387,9 +382,7 @@ public final class Seq2SeqSession {
         guard targetCount + ids.count <= targetLimit else {
             throw .contextFull("\(targetCount + ids.count) target tokens do not fit the limit of \(targetLimit)")
         }
-        for (i, id) in ids.enumerated() where id < 0 || Int(id) >= net.vocab {
-            throw .invalidInput("token id \(id) at index \(i) is not in the vocabulary (0..<\(net.vocab))")
-        }
+        try checkTokenIDs(ids, vocab: net.vocab)
         if let slots = state.slots(0) { (slots + targetCount).update(repeating: 0, count: ids.count) }
         let logitRows = allLogits ? 0..<ids.count : ids.count - 1..<ids.count
         ids.withUnsafeBufferPointer { p in

@@ -25,6 +25,7 @@ public struct SessionOptions: Sendable {
 
 public final class Session {
     public let model: Model
+    private let net: any DecoderNet
     public let shape: DecoderShape
     public let context: Int, batch: Int, threads: Int
     public let plan: ArenaPlan
@@ -36,7 +37,7 @@ public final class Session {
     public private(set) var count = 0
 
     public init(_ model: Model, _ options: SessionOptions = SessionOptions()) throws(ModelError) {
-        guard let s = model.decoderShape else {
+        guard let net = model.decoder else {
             if model.encoder == nil {
                 throw .unsupported("'\(model.architecture)' in a decoder session (it is an encoder-decoder: use generate, "
                     + "logits --decoder-ids or bench; from Swift, a Seq2SeqSession)")
@@ -44,43 +45,35 @@ public final class Session {
             throw .unsupported("'\(model.architecture)' in a generation session (it is an encoder: use embed, fill-mask, "
                 + "classify, ner, qa, nsp or logits)")
         }
+        let s = net.shape
         let context = options.context == 0 ? s.trainContext : options.context
         guard context >= 1 else { throw .invalidInput("context \(context) must be at least 1") }
         if s.learnedPositions, context > s.trainContext {
             throw .invalidInput("context \(context) is longer than the \(s.trainContext) positions this model has learned")
         }
         guard options.batch >= 1 else { throw .invalidInput("batch \(options.batch) must be at least 1") }
-        let threads = options.threads > 0 ? options.threads : max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        let threads = sessionThreads(options.threads)
         let batch = s.recomputes ? context : min(options.batch, context)
         // A sliding window over a longer context: the cache is a ring of the rows the window can still reach.
         let ringRows = s.window.map { $0 + batch - 1 } ?? context
         let layout = CacheLayout(rows: min(ringRows, context), ring: ringRows < context)
-        let p = DecoderPlan(s, batch: batch, logitRows: options.allLogits ? batch : 1, context: context,
-                            cacheRows: layout.rows, threads: threads, halfCache: options.halfCache,
-                            matrixTypes: model.matrixTypes)
-        let limit = options.memoryLimit ?? sysconf(Int32(_SC_PHYS_PAGES)) * sysconf(Int32(_SC_PAGESIZE))
-        guard p.arena.bytes <= limit else {
-            throw .outOfMemory("the session needs \(formatBytes(p.arena.bytes)) (kv \(formatBytes(p.kvBytes)), "
-                + "more than the limit of \(formatBytes(limit)); use a shorter context")
-        }
+        let p = DecoderPlan(net, batch: batch, logitRows: options.allLogits ? batch : 1, context: context,
+                            cacheRows: layout.rows, threads: threads, halfCache: options.halfCache)
+        try checkMemory(p.arena, limit: options.memoryLimit, detail: "kv \(formatBytes(p.kvBytes))", advice: "use a shorter context")
         arena = try Arena(p.arena)
         let a = arena.base
         func f(_ offset: Int) -> UnsafeMutablePointer<Float> { (a + offset).assumingMemoryBound(to: Float.self) }
         let buffers = DecoderBuffers(x: f(p.x), xb: f(p.xb), qkv: f(p.qkv), attn: f(p.attn), out: f(p.out),
                                      hb: f(p.hb), hb2: f(p.hb2), scores: f(p.scores), cos: f(p.cos), sin: f(p.sin),
-                                     logits: f(p.logits), scratch: a + p.scratch,
-                                     moe: ExpertBuffers(router: f(p.router), gathered: f(p.gathered), output: f(p.expertOutput),
-                                                        chosen: (a + p.chosen).assumingMemoryBound(to: Int32.self),
-                                                        weights: f(p.weights)),
-                                     xlnet: RelativeBuffers(positions: f(p.positions), relative: f(p.relative), g: f(p.g),
-                                                            gq: f(p.gq), gAttn: f(p.gAttn), queryScratch: f(p.queryScratch)))
+                                     logits: f(p.logits), scratch: a + p.scratch)
         let cache = KVCache(keys: p.keys.map { CacheRows(a + $0, half: options.halfCache, stride: s.kvDim) },
                             values: p.values.map { CacheRows(a + $0, half: options.halfCache, stride: s.kvDim) },
                             layout: layout)
         held = .allocate(capacity: context)
-        state = DecoderState(buffers: buffers, cache: cache, pool: ThreadPool(threads: threads), context: context,
-                             history: held, allLogits: options.allLogits)
+        state = DecoderState(shape: s, buffers: buffers, cache: cache, pool: ThreadPool(threads: threads), context: context,
+                             history: held, allLogits: options.allLogits, arena: a, own: p.own)
         self.model = model
+        self.net = net
         shape = s
         self.context = context
         self.batch = batch
@@ -142,9 +135,9 @@ public final class Session {
             count -= discard
             return discard
         }
-        if s.ropeDims > 0, case let .llama(m) = model.family {
+        if s.ropeDims > 0 {
             // R(p − d) = R(−d)·R(p): one rotation by −discard brings every moved key to its new position.
-            ropeTable(position: -discard, dims: s.ropeDims, base: m.ropeBase, scale: m.ropeScale, cos: b.cos, sin: b.sin)
+            ropeTable(position: -discard, dims: s.ropeDims, base: s.ropeBase, scale: s.ropeScale, cos: b.cos, sin: b.sin)
             for keys in state.cache.keys {
                 for row in keep + discard..<count {
                     keys.load(row: row, into: b.qkv, s.kvDim)
@@ -164,10 +157,7 @@ public final class Session {
 
     /// Every id must index the vocabulary.
     public func checkVocabulary(_ ids: UnsafeBufferPointer<Int32>) throws(ModelError) {
-        let vocab = shape.vocab
-        for i in 0..<ids.count where ids[i] < 0 || Int(ids[i]) >= vocab {
-            throw .invalidInput("token id \(ids[i]) at index \(i) is not in the vocabulary (0..<\(vocab))")
-        }
+        try checkTokenIDs(ids, vocab: shape.vocab)
     }
 
     /// A prompt `generate` can start from: known ids, fitting the context.
@@ -199,7 +189,7 @@ public final class Session {
             let chunk = UnsafeBufferPointer(rebasing: ids[done..<done + n])
             let rows = allLogits ? 0..<n : n - 1..<n
             (held + count).update(from: chunk.baseAddress!, count: n)  // before the pass: XLNet reads the whole context
-            model.forward(chunk, start: count, logitRows: rows, state)
+            net.forward(chunk, start: count, logitRows: rows, state)
             count += n
             if let eachRow {
                 let b = state.buffers, dim = shape.dim

@@ -38,6 +38,16 @@ struct WeightReader {
         has(name) ? try vector(name, n) : nil
     }
 
+    /// Rows of the (vocab, width) token embedding `name`, checked against the vocabulary size `key` when the file
+    /// has it.
+    func vocabRows(_ name: String, width: Int, key: String? = nil) throws(ModelError) -> Int {
+        guard let shape = file.info(name)?.shape, shape.count == 2 else { throw .missingTensor(name) }
+        if let key, file.contains(key), try count(key) != shape[1] {
+            throw .shape(tensor: name, expected: [width, try count(key)], found: shape)
+        }
+        return shape[1]
+    }
+
     private func tensor(_ name: String, shape: [Int]) throws(ModelError) -> TensorView {
         guard let info = file.info(name) else { throw .missingTensor(name) }
         guard info.shape == shape else { throw .shape(tensor: name, expected: shape, found: info.shape) }

@@ -104,8 +104,8 @@ public func rmsNorm(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, _ n
     for i in 0..<n { out[i] = x[i] * scale * weight[i] }
 }
 
-/// out = (x − mean) / √(var + eps) · weight + bias, over one row of n (torch.nn.LayerNorm).
-public func layerNorm(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, _ n: Int,
+/// out = (x − mean) / √(var + eps) · weight + bias, over one row of n (torch.nn.LayerNorm; bias=False: no bias).
+public func layerNorm(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, _ n: Int,
                       eps: Float, into out: UnsafeMutablePointer<Float>) {
     var mean: Float = 0
     for i in 0..<n { mean += x[i] }
@@ -113,7 +113,11 @@ public func layerNorm(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, b
     var variance: Float = 0
     for i in 0..<n { variance += (x[i] - mean) * (x[i] - mean) }
     let scale = 1 / (variance / Float(n) + eps).squareRoot()
-    for i in 0..<n { out[i] = (x[i] - mean) * scale * weight[i] + bias[i] }
+    if let bias {
+        for i in 0..<n { out[i] = (x[i] - mean) * scale * weight[i] + bias[i] }
+    } else {
+        for i in 0..<n { out[i] = (x[i] - mean) * scale * weight[i] }
+    }
 }
 
 /// e^x for 8 lanes: Cody-Waite range reduction and a degree-6 polynomial, within 3 ulp of expf on

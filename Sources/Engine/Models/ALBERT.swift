@@ -16,6 +16,11 @@ public enum ALBERTWeights {
 
 public enum ALBERT {
     static let architecture = "albert"
+    static let entry = ArchitectureEntry(
+        name: architecture,
+        huggingFace: ["AlbertModel", "AlbertForMaskedLM", "AlbertForPreTraining", "AlbertForSequenceClassification",
+                      "AlbertForTokenClassification", "AlbertForQuestionAnswering"],
+        conversion: conversion, load: { (r) throws(ModelError) in .encoder(try load(r)) }, keepsFloat: BERT.keepsFloat)
 
     /// Binds an "albert" file: BERT's tables at the embedding width, the projection, and the stored layers
     /// of every group, step i running group i · groups / steps.
@@ -27,7 +32,7 @@ public enum ALBERT {
         let s = try BERT.shape(r, a, embeddingWidth: try r.count(K.tokenEmbeddingLength(a)), layers: steps)
         let layers = try (0..<groups * inner).map { (l) throws(ModelError) in try BERT.layer(r, l, s) }
         let order = (0..<steps).map { i in (0..<inner).map { i * groups / steps * inner + $0 } }
-        let projection = try Linear(r, ALBERTWeights.Name.embeddingProjection, rows: s.dim, cols: s.embeddingWidth)
+        let projection = try Linear(r, ALBERTWeights.Name.embeddingProjection, rows: s.dim, cols: s.embeddingWidth, wideActivations: true)
         return try Encoder(r, architecture: a, shape: s,
                            weights: try BERT.embeddings(r, s, projection: projection, layers: layers, steps: order))
     }

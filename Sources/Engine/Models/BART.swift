@@ -48,6 +48,13 @@ public enum BART {
         var architecture: String { self == .bart ? "bart" : "marian" }
     }
 
+    static let entry = ArchitectureEntry(
+        name: Family.bart.architecture, huggingFace: ["BartForConditionalGeneration"], conversion: conversion,
+        load: { (r) throws(ModelError) in .seq2seq(try BARTModel(r, .bart)) }, keepsFloat: { $0.contains("position_embd.") })
+    static let marianEntry = ArchitectureEntry(
+        name: Family.marian.architecture, huggingFace: ["MarianMTModel"], conversion: marianConversion,
+        load: { (r) throws(ModelError) in .seq2seq(try BARTModel(r, .marian)) })
+
     /// Hugging Face BartForConditionalGeneration → GGUF "bart".
     @Sendable static func conversion(_ c: HFConfig, _ names: Set<String>) throws(ModelError) -> HFConversion {
         try conversion(c, names, .bart)
@@ -171,7 +178,7 @@ struct BARTLayer: @unchecked Sendable {
 public final class BARTModel: EncoderDecoderNet, @unchecked Sendable {
     let family: BART.Family
     let dim, vocab, encoderHeads, decoderHeads, encoderFF, decoderFF: Int
-    let eps, embeddingScale: Float
+    let embeddingScale: Float
     let activation: Activation
     let decoderStart: Int32
     let embedding, output: Matrix
@@ -207,15 +214,15 @@ public final class BARTModel: EncoderDecoderNet, @unchecked Sendable {
             throw .config(key: K.headCount(a), reason: "\(encoderHeads) and \(decoderHeads) heads for a width of \(dim)")
         }
         guard !(try r.bool(K.normalizeBefore(a), default: false)) else { throw .unsupported("pre-LayerNorm \(a) (normalize_before)") }
-        eps = try r.float(K.layerNormEpsilon(a), default: 1e-5)
+        let eps = try r.float(K.layerNormEpsilon(a), default: 1e-5)
         embeddingScale = try r.float(K.embeddingScale(a), default: 1)
         activation = try Activation(try r.string(K.hiddenActivation(a), default: "gelu"), key: K.hiddenActivation(a))
         decoderStart = Int32(try r.count(K.decoderStartTokenID(a), in: 0...(1 << 24), default: 0))
         func attention(_ name: (String) -> String, _ q: (String) -> String, _ k: (String) -> String, _ v: (String) -> String,
                        _ o: (String) -> String) throws(ModelError) -> BARTAttention {
-            BARTAttention(q: try Linear(r, q, rows: dim, cols: dim), k: try Linear(r, k, rows: dim, cols: dim),
-                          v: try Linear(r, v, rows: dim, cols: dim), o: try Linear(r, o, rows: dim, cols: dim),
-                          norm: try Norm(r, name, dim))
+            BARTAttention(q: try Linear(r, q, rows: dim, cols: dim, wideActivations: true), k: try Linear(r, k, rows: dim, cols: dim, wideActivations: true),
+                          v: try Linear(r, v, rows: dim, cols: dim, wideActivations: true), o: try Linear(r, o, rows: dim, cols: dim, wideActivations: true),
+                          norm: try Norm(r, name, dim, .layer, eps: eps))
         }
         func layer(_ s: Seq2SeqStack, _ l: Int) throws(ModelError) -> BARTLayer {
             let ff = s == .encoder ? encoderFF : decoderFF
@@ -225,9 +232,9 @@ public final class BARTModel: EncoderDecoderNet, @unchecked Sendable {
                 cross: s == .decoder
                     ? try attention({ N.crossAttnOutputNorm(l, $0) }, { N.crossAttnQ(l, $0) }, { N.crossAttnK(l, $0) },
                                     { N.crossAttnV(l, $0) }, { N.crossAttnO(l, $0) }) : nil,
-                up: try Linear(r, { N.ffnUp(s, l, $0) }, rows: ff, cols: dim),
-                down: try Linear(r, { N.ffnDown(s, l, $0) }, rows: dim, cols: ff),
-                outputNorm: try Norm(r, { N.layerOutputNorm(s, l, $0) }, dim))
+                up: try Linear(r, { N.ffnUp(s, l, $0) }, rows: ff, cols: dim, wideActivations: true),
+                down: try Linear(r, { N.ffnDown(s, l, $0) }, rows: dim, cols: ff, wideActivations: true),
+                outputNorm: try Norm(r, { N.layerOutputNorm(s, l, $0) }, dim, .layer, eps: eps))
         }
         encoder = try (0..<(try r.count(K.blockCount(a)))).map { (l) throws(ModelError) in try layer(.encoder, l) }
         decoder = try (0..<(try r.count(K.decoderBlockCount(a)))).map { (l) throws(ModelError) in try layer(.decoder, l) }
@@ -237,8 +244,8 @@ public final class BARTModel: EncoderDecoderNet, @unchecked Sendable {
         output = head
         outputBias = try r.optionalVector(N.outputBias, vocab)
         if family == .bart {
-            encoderNorm = try Norm(r, { N.embeddingNorm(.encoder, $0) }, dim)
-            decoderNorm = try Norm(r, { N.embeddingNorm(.decoder, $0) }, dim)
+            encoderNorm = try Norm(r, { N.embeddingNorm(.encoder, $0) }, dim, .layer, eps: eps)
+            decoderNorm = try Norm(r, { N.embeddingNorm(.decoder, $0) }, dim, .layer, eps: eps)
             func table(_ s: Seq2SeqStack) throws(ModelError) -> UnsafePointer<Float> {
                 let m = try r.matrix(N.positions(s), rows: positions, cols: dim)
                 guard m.type == .f32 else { throw .unsupported("\(N.positions(s)) of type \(m.type) (F32 is read)") }
@@ -284,7 +291,7 @@ public final class BARTModel: EncoderDecoderNet, @unchecked Sendable {
         for t in 0..<tokens.count {
             let x = b.x + t * dim, p = table + position(t) * dim
             for i in 0..<dim { x[i] = x[i] * embeddingScale + p[i] }
-            if let norm { layerNorm(x, weight: norm.w, bias: norm.b, dim, eps: eps, into: x) }
+            norm?(x, into: x)
         }
     }
 
@@ -293,18 +300,10 @@ public final class BARTModel: EncoderDecoderNet, @unchecked Sendable {
         embed(UnsafeBufferPointer(start: b.tokens, count: n), position: { $0 }, table: encoderPositions, norm: encoderNorm, b)
         for layer in encoder {
             attention(layer.attention, rows: n, selfAttention: true, heads: encoderHeads, st) { st.encoderAttention($0, rows: n) }
-            feedForward(layer, n, ff: encoderFF, st)
+            feedForward(layer, n, st)
         }
         b.encoded.update(from: b.x, count: n * dim)
-        for (l, layer) in decoder.enumerated() {
-            let c = layer.cross!
-            let kv = st.staging
-            matMul(MatMulOutput(c.k.w, into: kv.keys, yStride: dim), MatMulOutput(c.v.w, into: kv.values, yStride: dim),
-                   nil, b.encoded, tokens: n, scratch: b.scratch, pool: st.pool)
-            addBias(c.k.b, to: kv.keys, rows: n, cols: dim, stride: dim)
-            addBias(c.v.b, to: kv.values, rows: n, cols: dim, stride: dim)
-            st.storeCross(layer: l, rows: n)
-        }
+        for (l, layer) in decoder.enumerated() { st.storeCross(layer: l, k: layer.cross!.k, v: layer.cross!.v, rows: n) }
     }
 
     func decode(_ tokens: UnsafeBufferPointer<Int32>, rows: TargetRows, source: Int, logitRows: Range<Int>,
@@ -318,7 +317,7 @@ public final class BARTModel: EncoderDecoderNet, @unchecked Sendable {
             attention(layer.cross!, rows: n, selfAttention: false, heads: decoderHeads, st) {
                 st.crossAttention($0, layer: l, rows: rows, source: source)
             }
-            feedForward(layer, n, ff: decoderFF, st)
+            feedForward(layer, n, st)
         }
         matMul(output, b.x + logitRows.lowerBound * dim, tokens: logitRows.count, into: logits, yStride: vocab,
                scratch: b.scratch, pool: st.pool)
@@ -330,40 +329,23 @@ public final class BARTModel: EncoderDecoderNet, @unchecked Sendable {
     /// cross-attention) with queries scaled by 1/√head_dim.
     private func attention(_ a: BARTAttention, rows n: Int, selfAttention: Bool, heads: Int, _ st: Seq2SeqState,
                            attend: (Seq2SeqState.Queries) -> Void) {
-        let b = st.buffers, pool = st.pool, hd = dim / heads, scale = 1 / Float(hd).squareRoot()
+        let b = st.buffers, hd = dim / heads, scale = 1 / Float(hd).squareRoot()
         if selfAttention {
             let write = st.staging
-            matMul(MatMulOutput(a.q.w, into: b.q, yStride: dim), MatMulOutput(a.k.w, into: write.keys, yStride: write.stride),
-                   MatMulOutput(a.v.w, into: write.values, yStride: write.stride), b.x, tokens: n, scratch: b.scratch, pool: pool)
-            addBias(a.k.b, to: write.keys, rows: n, cols: dim, stride: write.stride)
-            addBias(a.v.b, to: write.values, rows: n, cols: dim, stride: write.stride)
+            project(b.x, rows: n, Projection(a.q, into: b.q, stride: dim), Projection(a.k, into: write.keys, stride: write.stride),
+                    Projection(a.v, into: write.values, stride: write.stride), st.compute)
         } else {
-            matMul(a.q.w, b.x, tokens: n, into: b.q, yStride: dim, scratch: b.scratch, pool: pool)
+            a.q(b.x, rows: n, into: b.q, stride: dim, st.compute)
         }
-        addBias(a.q.b, to: b.q, rows: n, cols: dim, stride: dim)
         for i in 0..<n * dim { b.q[i] *= scale }
         attend(Seq2SeqState.Queries(q: b.q, out: b.attn, heads: heads, headDim: hd))
-        residual(a.o, b.attn, norm: a.norm, n, st)
+        residualNorm(a.o, b.attn, rows: n, x: b.x, out: b.out, norm: a.norm, st.compute)
     }
 
     /// x = LayerNorm(x + down·act(up·x)).
-    private func feedForward(_ layer: BARTLayer, _ n: Int, ff: Int, _ st: Seq2SeqState) {
-        let b = st.buffers
-        matMul(layer.up.w, b.x, tokens: n, into: b.h1, yStride: ff, scratch: b.scratch, pool: st.pool)
-        addBias(layer.up.b, to: b.h1, rows: n, cols: ff, stride: ff)
-        activation.apply(b.h1, n * ff)
-        residual(layer.down, b.h1, norm: layer.outputNorm, n, st)
-    }
-
-    /// x = LayerNorm(x + input·Wᵀ + bias).
-    private func residual(_ l: Linear, _ input: UnsafePointer<Float>, norm: Norm, _ n: Int, _ st: Seq2SeqState) {
-        let b = st.buffers
-        matMul(l.w, input, tokens: n, into: b.out, yStride: dim, scratch: b.scratch, pool: st.pool)
-        for t in 0..<n {
-            let o = b.out + t * dim, x = b.x + t * dim
-            add(l.b, into: o, dim)
-            add(x, into: o, dim)
-            layerNorm(o, weight: norm.w, bias: norm.b, dim, eps: eps, into: x)
-        }
+    private func feedForward(_ layer: BARTLayer, _ n: Int, _ st: Seq2SeqState) {
+        let b = st.buffers, c = st.compute
+        let h = FeedForward(up: layer.up, gate: nil, down: layer.down, activation: activation).hidden(b.x, rows: n, b.h1, b.h2, c)
+        residualNorm(layer.down, h, rows: n, x: b.x, out: b.out, norm: layer.outputNorm, c)
     }
 }

@@ -42,6 +42,21 @@ public enum BERTWeights {
 
 public enum BERT {
     static let architecture = "bert"
+    static let entry = ArchitectureEntry(
+        name: architecture,
+        conversions: ["BertModel", "BertForMaskedLM", "BertForPreTraining", "BertForNextSentencePrediction",
+                      "BertForSequenceClassification", "BertForTokenClassification", "BertForQuestionAnswering"]
+            .map { ($0, conversion) }
+            + ["RobertaModel", "RobertaForMaskedLM", "RobertaForSequenceClassification", "RobertaForTokenClassification",
+               "RobertaForQuestionAnswering"].map { ($0, robertaConversion) }
+            + ["DistilBertModel", "DistilBertForMaskedLM", "DistilBertForSequenceClassification",
+               "DistilBertForTokenClassification", "DistilBertForQuestionAnswering"].map { ($0, distilBERTConversion) },
+        load: { (r) throws(ModelError) in .encoder(try load(r)) }, keepsFloat: keepsFloat)
+
+    /// Learned position and token-type tables stay F32, as llama.cpp's converter keeps them.
+    @Sendable static func keepsFloat(_ name: String) -> Bool {
+        name.contains("position_embd.") || name.hasPrefix("token_types.")
+    }
     typealias N = BERTWeights.Name
 
     /// Binds a "bert" file's body and heads, checked against its hyperparameters.
@@ -72,7 +87,7 @@ public enum BERT {
         let s = EncoderShape(dim: dim, layers: blocks, heads: heads,
                              ff: try r.count(K.feedForwardLength(a)), vocab: table[1],
                              positions: try r.count(K.contextLength(a)), tokenTypes: types,
-                             embeddingWidth: embeddingWidth ?? dim)
+                             embeddingWidth: embeddingWidth ?? dim, normEps: try r.float(K.layerNormEpsilon(a), default: 1e-12))
         if r.file.contains(K.vocabSize(a)), try r.count(K.vocabSize(a)) != s.vocab {
             throw .shape(tensor: N.embedding, expected: [s.embeddingWidth, try r.count(K.vocabSize(a))], found: table)
         }
@@ -83,11 +98,11 @@ public enum BERT {
     static func layer(_ r: WeightReader, _ l: Int, _ s: EncoderShape) throws(ModelError) -> EncoderWeights.Layer {
         let d = s.dim
         return EncoderWeights.Layer(
-            q: try Linear(r, { N.attnQ(l, $0) }, rows: d, cols: d), k: try Linear(r, { N.attnK(l, $0) }, rows: d, cols: d),
-            v: try Linear(r, { N.attnV(l, $0) }, rows: d, cols: d), o: try Linear(r, { N.attnOutput(l, $0) }, rows: d, cols: d),
-            attnNorm: try Norm(r, { N.attnOutputNorm(l, $0) }, d),
-            up: try Linear(r, { N.ffnUp(l, $0) }, rows: s.ff, cols: d), down: try Linear(r, { N.ffnDown(l, $0) }, rows: d, cols: s.ff),
-            outputNorm: try Norm(r, { N.layerOutputNorm(l, $0) }, d))
+            q: try Linear(r, { N.attnQ(l, $0) }, rows: d, cols: d, wideActivations: true), k: try Linear(r, { N.attnK(l, $0) }, rows: d, cols: d, wideActivations: true),
+            v: try Linear(r, { N.attnV(l, $0) }, rows: d, cols: d, wideActivations: true), o: try Linear(r, { N.attnOutput(l, $0) }, rows: d, cols: d, wideActivations: true),
+            attnNorm: try Norm(r, { N.attnOutputNorm(l, $0) }, d, .layer, eps: s.normEps),
+            up: try Linear(r, { N.ffnUp(l, $0) }, rows: s.ff, cols: d, wideActivations: true), down: try Linear(r, { N.ffnDown(l, $0) }, rows: d, cols: s.ff, wideActivations: true),
+            outputNorm: try Norm(r, { N.layerOutputNorm(l, $0) }, d, .layer, eps: s.normEps))
     }
 
     /// The embedding tables and their norm, around the given layers.
@@ -98,7 +113,7 @@ public enum BERT {
             embedding: try r.matrix(N.embedding, rows: s.vocab, cols: e),
             positions: try r.matrix(N.positions, rows: s.positions, cols: e),
             tokenTypes: r.has(N.tokenTypes) ? try r.matrix(N.tokenTypes, rows: s.tokenTypes, cols: e) : nil,
-            embeddingNorm: try Norm(r, N.embeddingNorm, e), projection: projection, layers: layers, steps: steps)
+            embeddingNorm: try Norm(r, N.embeddingNorm, e, .layer, eps: s.normEps), projection: projection, layers: layers, steps: steps)
     }
 
     /// The head a Hugging Face class puts on the body, read from the class name (BertForMaskedLM: .maskedLM).

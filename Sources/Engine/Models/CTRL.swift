@@ -1,4 +1,4 @@
-// CTRL decoder (Salesforce CTRL): weights, forward pass and Hugging Face conversion.
+// CTRL decoder (Salesforce CTRL): weights, forward pass and Hugging Face conversion. Registered in Registry.swift.
 // Follows transformers' modeling_ctrl.py. llama.cpp has no CTRL, so the names and keys of "ctrl" are
 // Swiftlet's, in llama.cpp's vocabulary (formats/TENSORS.md).
 
@@ -25,23 +25,16 @@ public enum CTRLWeights {
     }
 }
 
-struct CTRLLayer: @unchecked Sendable {  // views into the immutable mapping
-    let attnNormW, attnNormB, ffnNormW, ffnNormB: UnsafePointer<Float>  // (dim)
-    let wq, wk, wv, wo: Matrix                                         // (dim, dim)
-    let bq, bk, bv, bo: UnsafePointer<Float>                           // (dim)
-    let up: Matrix, upBias: UnsafePointer<Float>                       // (ff, dim), (ff)
-    let down: Matrix, downBias: UnsafePointer<Float>                   // (dim, ff), (dim)
-}
-
-public final class CTRL: @unchecked Sendable {  // weights are views into the immutable mapping
+public final class CTRL: DecoderNet {
     static let architecture = "ctrl"
+    static let entry = ArchitectureEntry(
+        name: architecture, huggingFace: ["CTRLLMHeadModel"], conversion: conversion,
+        load: { (r) throws(ModelError) in .decoder(try CTRL(r)) })
     let shape: DecoderShape
-    let normEps: Float
-    let embedding: Matrix                  // (vocab, dim); also the head's matrix
-    let outputNormW, outputNormB: UnsafePointer<Float>
-    let output: Matrix                     // token_embd unless output.weight exists
-    let outputBias: UnsafePointer<Float>   // (vocab)
-    let layers: [CTRLLayer]
+    let embedding: Matrix                  // (vocab, dim)
+    let output: Linear                     // (vocab, dim): token_embd unless output.weight exists; CTRL's own bias
+    let outputNorm: Norm
+    let layers: [PreNormLayer]             // LayerNorms (ε 1e-6), q, k, v with biases, ReLU FFN
     /// (positions, dim) sinusoids: sin of the even-indexed angles, then cos of the odd-indexed ones, as
     /// modeling_ctrl.py's positional_encoding lays them out.
     let positions: [Float]
@@ -54,31 +47,30 @@ public final class CTRL: @unchecked Sendable {  // weights are views into the im
         guard dim % heads == 0, dim % 2 == 0 else {
             throw .config(key: K.headCount(a), reason: "\(heads) heads and the width \(dim) (must divide it, and be even)")
         }
-        let table = r.file.info(N.embedding).map { $0.shape } ?? []
-        guard table.count == 2 else { throw .missingTensor(N.embedding) }
-        let vocab = table[1], context = try r.count(K.contextLength(a)), ff = try r.count(K.feedForwardLength(a))
+        let vocab = try r.vocabRows(N.embedding, width: dim)
+        let context = try r.count(K.contextLength(a)), ff = try r.count(K.feedForwardLength(a))
         shape = DecoderShape(dim: dim, layers: try r.count(K.blockCount(a)), heads: heads, kvHeads: heads, headDim: dim / heads,
                              ff: ff, vocab: vocab, trainContext: context, ropeDims: 0, learnedPositions: true)
-        normEps = try r.float(K.layerNormEpsilon(a), default: 1e-6)
-        var layers: [CTRLLayer] = []
+        // Block norms are built with ε = 1e-6 whatever the config says; only the final norm reads the key.
+        let eps = try r.float(K.layerNormEpsilon(a), default: 1e-6)
+        var layers: [PreNormLayer] = []
         for l in 0..<shape.layers {
-            layers.append(CTRLLayer(
-                attnNormW: try r.vector(N.attnNorm(l, "weight"), dim), attnNormB: try r.vector(N.attnNorm(l, "bias"), dim),
-                ffnNormW: try r.vector(N.ffnNorm(l, "weight"), dim), ffnNormB: try r.vector(N.ffnNorm(l, "bias"), dim),
-                wq: try r.matrix(N.attnQ(l, "weight"), rows: dim, cols: dim), wk: try r.matrix(N.attnK(l, "weight"), rows: dim, cols: dim),
-                wv: try r.matrix(N.attnV(l, "weight"), rows: dim, cols: dim),
-                wo: try r.matrix(N.attnOutput(l, "weight"), rows: dim, cols: dim),
-                bq: try r.vector(N.attnQ(l, "bias"), dim), bk: try r.vector(N.attnK(l, "bias"), dim),
-                bv: try r.vector(N.attnV(l, "bias"), dim), bo: try r.vector(N.attnOutput(l, "bias"), dim),
-                up: try r.matrix(N.ffnUp(l, "weight"), rows: ff, cols: dim), upBias: try r.vector(N.ffnUp(l, "bias"), ff),
-                down: try r.matrix(N.ffnDown(l, "weight"), rows: dim, cols: ff), downBias: try r.vector(N.ffnDown(l, "bias"), dim)))
+            layers.append(PreNormLayer(
+                attnNorm: try Norm(r, { N.attnNorm(l, $0) }, dim, .layer, eps: 1e-6),
+                attention: SelfAttention(
+                    qkv: .separate(q: try Linear(r, { N.attnQ(l, $0) }, rows: dim, cols: dim),
+                                   k: try Linear(r, { N.attnK(l, $0) }, rows: dim, cols: dim),
+                                   v: try Linear(r, { N.attnV(l, $0) }, rows: dim, cols: dim)),
+                    o: try Linear(r, { N.attnOutput(l, $0) }, rows: dim, cols: dim)),
+                ffnNorm: try Norm(r, { N.ffnNorm(l, $0) }, dim, .layer, eps: 1e-6),
+                ffn: FeedForward(up: try Linear(r, { N.ffnUp(l, $0) }, rows: ff, cols: dim), gate: nil,
+                                 down: try Linear(r, { N.ffnDown(l, $0) }, rows: dim, cols: ff), activation: .relu)))
         }
         self.layers = layers
         embedding = try r.matrix(N.embedding, rows: vocab, cols: dim)
-        output = r.has(N.output("weight")) ? try r.matrix(N.output("weight"), rows: vocab, cols: dim) : embedding
-        outputBias = try r.vector(N.output("bias"), vocab)
-        outputNormW = try r.vector(N.outputNorm("weight"), dim)
-        outputNormB = try r.vector(N.outputNorm("bias"), dim)
+        output = Linear(r.has(N.output("weight")) ? try r.matrix(N.output("weight"), rows: vocab, cols: dim) : embedding,
+                        bias: try r.vector(N.output("bias"), vocab))
+        outputNorm = try Norm(r, N.outputNorm, dim, .layer, eps: eps)
         // In float32, as modeling_ctrl.py builds them (torch.float); angle 2i+1 has angle 2i's rate.
         var p = [Float](repeating: 0, count: context * dim)
         let half = dim / 2
@@ -92,13 +84,10 @@ public final class CTRL: @unchecked Sendable {  // weights are views into the im
         positions = p
     }
 
-    var matrixTypes: Set<GGMLType> {
-        Set(layers.flatMap { [$0.wq.type, $0.wk.type, $0.wv.type, $0.wo.type, $0.up.type, $0.down.type] } + [output.type])
-    }
+    var matrixTypes: Set<GGMLType> { Set(layers.flatMap(\.matrixTypes) + [output.w.type]) }
 
-    /// Evaluates `tokens` at positions start..<start+n (as Llama.forward does).
     func forward(_ tokens: UnsafeBufferPointer<Int32>, start: Int, logitRows: Range<Int>, _ st: DecoderState) {
-        let s = shape, b = st.buffers, pool = st.pool, n = tokens.count, dim = s.dim, qkv = s.qkvDim
+        let b = st.buffers, n = tokens.count, dim = shape.dim
         embed(tokens, embedding, into: b.x)
         let scale = Float(dim).squareRoot()
         positions.withUnsafeBufferPointer { p in
@@ -107,38 +96,8 @@ public final class CTRL: @unchecked Sendable {  // weights are views into the im
                 for i in 0..<dim { x[i] = x[i] * scale + row[i] }
             }
         }
-        for l in 0..<layers.count {
-            let layer = layers[l]
-            for t in 0..<n {
-                layerNorm(b.x + t * dim, weight: layer.attnNormW, bias: layer.attnNormB, dim, eps: 1e-6, into: b.xb + t * dim)
-            }
-            matMul(MatMulOutput(layer.wq, into: b.qkv, yStride: qkv), MatMulOutput(layer.wk, into: b.qkv + dim, yStride: qkv),
-                   MatMulOutput(layer.wv, into: b.qkv + 2 * dim, yStride: qkv), b.xb, tokens: n, scratch: b.scratch, pool: pool)
-            addBias(layer.bq, to: b.qkv, rows: n, cols: dim, stride: qkv)
-            addBias(layer.bk, to: b.qkv + dim, rows: n, cols: dim, stride: qkv)
-            addBias(layer.bv, to: b.qkv + 2 * dim, rows: n, cols: dim, stride: qkv)
-            storeKV(s, layer: l, n: n, start: start, cache: st.cache, b: b)
-            causalAttention(s, layer: l, n: n, start: start, cache: st.cache, b: b, context: st.context, pool: pool)
-            matMul(layer.wo, b.attn, tokens: n, into: b.out, yStride: dim, scratch: b.scratch, pool: pool)
-            addBias(layer.bo, to: b.out, rows: n, cols: dim, stride: dim)
-            add(b.out, into: b.x, n * dim)
-
-            for t in 0..<n {
-                layerNorm(b.x + t * dim, weight: layer.ffnNormW, bias: layer.ffnNormB, dim, eps: 1e-6, into: b.xb + t * dim)
-            }
-            matMul(layer.up, b.xb, tokens: n, into: b.hb, yStride: s.ff, scratch: b.scratch, pool: pool)
-            addBias(layer.upBias, to: b.hb, rows: n, cols: s.ff, stride: s.ff)
-            relu(b.hb, n * s.ff)
-            matMul(layer.down, b.hb, tokens: n, into: b.out, yStride: dim, scratch: b.scratch, pool: pool)
-            addBias(layer.downBias, to: b.out, rows: n, cols: dim, stride: dim)
-            add(b.out, into: b.x, n * dim)
-        }
-        for t in logitRows {
-            layerNorm(b.x + t * dim, weight: outputNormW, bias: outputNormB, dim, eps: normEps, into: b.xb + t * dim)
-        }
-        matMul(output, b.xb + logitRows.lowerBound * dim, tokens: logitRows.count, into: b.logits, yStride: s.vocab,
-               scratch: b.scratch, pool: pool)
-        addBias(outputBias, to: b.logits, rows: logitRows.count, cols: s.vocab, stride: s.vocab)
+        for l in 0..<layers.count { layers[l](layer: l, n: n, start: start, st) }
+        logitsHead(norm: outputNorm, output: output, logitRows: logitRows, st)
     }
 
     /// Hugging Face CTRLLMHeadModel → GGUF "ctrl". Pre-LayerNorm blocks with ReLU FFNs; positions are sinusoids

@@ -1,4 +1,4 @@
-// GPT-2 decoder: weights, forward pass and Hugging Face conversion.
+// GPT-2 decoder: weights, forward pass and Hugging Face conversion. Registered in Registry.swift.
 // Follows transformers' modeling_gpt2.py; names and keys are llama.cpp's "gpt2"
 // (convert_hf_to_gguf.py GPT2Model, src/llama-model.cpp LLM_ARCH_GPT2).
 
@@ -19,28 +19,19 @@ public struct GPT2Weights: @unchecked Sendable {  // views into the immutable ma
         public static func ffnDown(_ l: Int, _ part: String) -> String { "blk.\(l).ffn_down.\(part)" }
         public static let output = "output.weight"
     }
-    struct Layer {
-        let attnNormW, attnNormB, ffnNormW, ffnNormB: UnsafePointer<Float>  // (dim)
-        let qkv: Matrix                   // (3·dim, dim): q, k, v rows one after another
-        let qkvBias: UnsafePointer<Float> // (3·dim)
-        let wo: Matrix                    // (dim, dim)
-        let bo: UnsafePointer<Float>      // (dim)
-        let up: Matrix                    // (ff, dim)
-        let upBias: UnsafePointer<Float>  // (ff)
-        let down: Matrix                  // (dim, ff)
-        let downBias: UnsafePointer<Float> // (dim)
-    }
     let embedding: Matrix                 // (vocab, dim)
     let positions: Matrix                 // (trainContext, dim)
-    let output: Matrix                    // (vocab, dim); token_embd (tied) unless output.weight exists
-    let outputNormW, outputNormB: UnsafePointer<Float>
-    let layers: [Layer]
+    let output: Linear                    // (vocab, dim); token_embd (tied) unless output.weight exists
+    let outputNorm: Norm
+    let layers: [PreNormLayer]            // LayerNorms, fused q·k·v, gelu_new FFN, biases everywhere
 }
 
-public final class GPT2: Sendable {
+public final class GPT2: DecoderNet {
     static let architecture = "gpt2"
+    static let entry = ArchitectureEntry(
+        name: architecture, huggingFace: ["GPT2LMHeadModel", "GPT2Model"], conversion: conversion,
+        load: { (r) throws(ModelError) in .decoder(try GPT2(r)) }, keepsFloat: { $0.contains("position_embd.") })
     let shape: DecoderShape
-    let normEps: Float
     let w: GPT2Weights
 
     init(_ r: WeightReader) throws(ModelError) {
@@ -49,72 +40,40 @@ public final class GPT2: Sendable {
         let a = Self.architecture
         let dim = try r.count(K.embeddingLength(a)), heads = try r.count(K.headCount(a))
         guard dim % heads == 0 else { throw .config(key: K.headCount(a), reason: "\(heads) does not divide embedding_length \(dim)") }
-        let embedding = r.file.info(N.embedding).map { $0.shape } ?? []
-        guard embedding.count == 2 else { throw .missingTensor(N.embedding) }
-        let vocab = embedding[1], positions = try r.count(K.contextLength(a)), ff = try r.count(K.feedForwardLength(a))
+        let vocab = try r.vocabRows(N.embedding, width: dim)
+        let positions = try r.count(K.contextLength(a)), ff = try r.count(K.feedForwardLength(a))
         shape = DecoderShape(dim: dim, layers: try r.count(K.blockCount(a)), heads: heads, kvHeads: heads,
                              headDim: dim / heads, ff: ff, vocab: vocab, trainContext: positions, ropeDims: 0,
                              learnedPositions: true)
-        normEps = try r.float(K.layerNormEpsilon(a), default: 1e-5)
-        var layers: [GPT2Weights.Layer] = []
+        let eps = try r.float(K.layerNormEpsilon(a), default: 1e-5)
+        var layers: [PreNormLayer] = []
         for l in 0..<shape.layers {
-            layers.append(GPT2Weights.Layer(
-                attnNormW: try r.vector(N.attnNorm(l, "weight"), dim), attnNormB: try r.vector(N.attnNorm(l, "bias"), dim),
-                ffnNormW: try r.vector(N.ffnNorm(l, "weight"), dim), ffnNormB: try r.vector(N.ffnNorm(l, "bias"), dim),
-                qkv: try r.matrix(N.attnQKV(l, "weight"), rows: 3 * dim, cols: dim),
-                qkvBias: try r.vector(N.attnQKV(l, "bias"), 3 * dim),
-                wo: try r.matrix(N.attnOutput(l, "weight"), rows: dim, cols: dim), bo: try r.vector(N.attnOutput(l, "bias"), dim),
-                up: try r.matrix(N.ffnUp(l, "weight"), rows: ff, cols: dim), upBias: try r.vector(N.ffnUp(l, "bias"), ff),
-                down: try r.matrix(N.ffnDown(l, "weight"), rows: dim, cols: ff), downBias: try r.vector(N.ffnDown(l, "bias"), dim)))
+            layers.append(PreNormLayer(
+                attnNorm: try Norm(r, { N.attnNorm(l, $0) }, dim, .layer, eps: eps),
+                attention: SelfAttention(qkv: .fused(try Linear(r, { N.attnQKV(l, $0) }, rows: 3 * dim, cols: dim)),
+                                         o: try Linear(r, { N.attnOutput(l, $0) }, rows: dim, cols: dim)),
+                ffnNorm: try Norm(r, { N.ffnNorm(l, $0) }, dim, .layer, eps: eps),
+                ffn: FeedForward(up: try Linear(r, { N.ffnUp(l, $0) }, rows: ff, cols: dim), gate: nil,
+                                 down: try Linear(r, { N.ffnDown(l, $0) }, rows: dim, cols: ff), activation: .geluTanh)))
         }
         let table = try r.matrix(N.embedding, rows: vocab, cols: dim)
         w = GPT2Weights(
             embedding: table, positions: try r.matrix(N.positions, rows: positions, cols: dim),
-            output: r.has(N.output) ? try r.matrix(N.output, rows: vocab, cols: dim) : table,
-            outputNormW: try r.vector(N.outputNorm("weight"), dim), outputNormB: try r.vector(N.outputNorm("bias"), dim),
-            layers: layers)
+            output: Linear(r.has(N.output) ? try r.matrix(N.output, rows: vocab, cols: dim) : table),
+            outputNorm: try Norm(r, N.outputNorm, dim, .layer, eps: eps), layers: layers)
     }
 
-    var matrixTypes: Set<GGMLType> {
-        Set(w.layers.flatMap { [$0.qkv.type, $0.wo.type, $0.up.type, $0.down.type] } + [w.output.type])
-    }
+    var matrixTypes: Set<GGMLType> { Set(w.layers.flatMap(\.matrixTypes) + [w.output.w.type]) }
 
-    /// Evaluates `tokens` at positions start..<start+n (as Llama.forward does).
     func forward(_ tokens: UnsafeBufferPointer<Int32>, start: Int, logitRows: Range<Int>, _ st: DecoderState) {
-        let s = shape, b = st.buffers, pool = st.pool, n = tokens.count, dim = s.dim
+        let b = st.buffers, n = tokens.count, dim = shape.dim
         embed(tokens, w.embedding, into: b.x)
         for t in 0..<n {  // learned absolute positions, added to the token embedding
             dequantizeRow(w.positions.row(start + t), count: dim, as: w.positions.type, into: b.out)
             add(b.out, into: b.x + t * dim, dim)
         }
-        for l in 0..<w.layers.count {
-            let layer = w.layers[l]
-            for t in 0..<n {
-                layerNorm(b.x + t * dim, weight: layer.attnNormW, bias: layer.attnNormB, dim, eps: normEps, into: b.xb + t * dim)
-            }
-            matMul(layer.qkv, b.xb, tokens: n, into: b.qkv, yStride: s.qkvDim, scratch: b.scratch, pool: pool)
-            addBias(layer.qkvBias, to: b.qkv, rows: n, cols: s.qkvDim, stride: s.qkvDim)
-            storeKV(s, layer: l, n: n, start: start, cache: st.cache, b: b)
-            causalAttention(s, layer: l, n: n, start: start, cache: st.cache, b: b, context: st.context, pool: pool)
-            matMul(layer.wo, b.attn, tokens: n, into: b.out, yStride: dim, scratch: b.scratch, pool: pool)
-            addBias(layer.bo, to: b.out, rows: n, cols: dim, stride: dim)
-            add(b.out, into: b.x, n * dim)
-
-            for t in 0..<n {
-                layerNorm(b.x + t * dim, weight: layer.ffnNormW, bias: layer.ffnNormB, dim, eps: normEps, into: b.xb + t * dim)
-            }
-            matMul(layer.up, b.xb, tokens: n, into: b.hb, yStride: s.ff, scratch: b.scratch, pool: pool)
-            addBias(layer.upBias, to: b.hb, rows: n, cols: s.ff, stride: s.ff)
-            geluTanh(b.hb, n * s.ff)
-            matMul(layer.down, b.hb, tokens: n, into: b.out, yStride: dim, scratch: b.scratch, pool: pool)
-            addBias(layer.downBias, to: b.out, rows: n, cols: dim, stride: dim)
-            add(b.out, into: b.x, n * dim)
-        }
-        for t in logitRows {
-            layerNorm(b.x + t * dim, weight: w.outputNormW, bias: w.outputNormB, dim, eps: normEps, into: b.xb + t * dim)
-        }
-        matMul(w.output, b.xb + logitRows.lowerBound * dim, tokens: logitRows.count, into: b.logits, yStride: s.vocab,
-               scratch: b.scratch, pool: pool)
+        for l in 0..<w.layers.count { w.layers[l](layer: l, n: n, start: start, st) }
+        logitsHead(norm: w.outputNorm, output: w.output, logitRows: logitRows, st)
     }
 
     /// Hugging Face GPT2LMHeadModel → GGUF "gpt2". The head is tied to token_embd and not written.

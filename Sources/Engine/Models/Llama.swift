@@ -1,5 +1,5 @@
 // Llama-family decoder (Llama 2/3, SmolLM2, Mistral; Mixtral's experts when config.json has num_local_experts):
-// weights, forward pass and Hugging Face conversion.
+// weights, forward pass and Hugging Face conversion. Registered in Registry.swift.
 // Follows transformers' modeling_llama.py; names and keys are llama.cpp's "llama"
 // (convert_hf_to_gguf.py LlamaModel, src/llama-arch.cpp).
 
@@ -18,40 +18,36 @@ public struct LlamaWeights: @unchecked Sendable {  // views into the immutable m
         public static func attnV(_ l: Int, _ part: String = "weight") -> String { "blk.\(l).attn_v.\(part)" }
         public static func attnOutput(_ l: Int, _ part: String = "weight") -> String { "blk.\(l).attn_output.\(part)" }
         public static func ffnNorm(_ l: Int) -> String { "blk.\(l).ffn_norm.weight" }
-        public static func ffnGate(_ l: Int) -> String { "blk.\(l).ffn_gate.weight" }
-        public static func ffnUp(_ l: Int) -> String { "blk.\(l).ffn_up.weight" }
-        public static func ffnDown(_ l: Int) -> String { "blk.\(l).ffn_down.weight" }
+        public static func ffnGate(_ l: Int, _ part: String = "weight") -> String { "blk.\(l).ffn_gate.\(part)" }
+        public static func ffnUp(_ l: Int, _ part: String = "weight") -> String { "blk.\(l).ffn_up.\(part)" }
+        public static func ffnDown(_ l: Int, _ part: String = "weight") -> String { "blk.\(l).ffn_down.\(part)" }
         public static func ffnGateInp(_ l: Int) -> String { "blk.\(l).ffn_gate_inp.weight" }  // MoE router
         public static func ffnGateExps(_ l: Int) -> String { "blk.\(l).ffn_gate_exps.weight" }
         public static func ffnUpExps(_ l: Int) -> String { "blk.\(l).ffn_up_exps.weight" }
         public static func ffnDownExps(_ l: Int) -> String { "blk.\(l).ffn_down_exps.weight" }
     }
     struct Layer {
-        let attnNorm, ffnNorm: UnsafePointer<Float>  // (dim)
-        let wq: Matrix                               // (qDim, dim)
-        let wk, wv: Matrix                           // (kvDim, dim)
-        let wo: Matrix                               // (dim, qDim)
-        let bq, bk, bv, bo: UnsafePointer<Float>?    // attention_bias, o_proj bias
-        let gate, up: Matrix                         // (ff, dim); a mixture's: expert 0's
-        let down: Matrix                             // (dim, ff)
+        let block: PreNormLayer                      // a mixture's ffn: expert 0's (only its types are read)
         let experts: Experts?
     }
     /// A mixture of experts: the router and every expert's SwiGLU network (views into the stacked tensors).
     struct Experts {
         let router: Matrix                           // (experts, dim)
-        let gate, up, down: [Matrix]                 // per expert: (ff, dim), (ff, dim), (dim, ff)
+        let ffn: [FeedForward]                       // per expert: gate, up (ff, dim), down (dim, ff)
     }
     let embedding: Matrix                            // (vocab, dim)
-    let output: Matrix                               // (vocab, dim); token_embd when tied
-    let outputNorm: UnsafePointer<Float>             // (dim)
+    let output: Linear                               // (vocab, dim); token_embd when tied
+    let outputNorm: Norm                             // (dim)
     let layers: [Layer]
 }
 
-public final class Llama: Sendable {  // a class: DecoderFamily then holds one reference per case
+public final class Llama: DecoderNet {
     static let architecture = "llama"
+    static let entry = ArchitectureEntry(
+        name: architecture, huggingFace: ["LlamaForCausalLM", "MistralForCausalLM", "MixtralForCausalLM"],
+        conversion: conversion, load: { (r) throws(ModelError) in .decoder(try Llama(r)) },
+        keepsFloat: { $0.contains("ffn_gate_inp.weight") })  // MoE routers
     let shape: DecoderShape
-    let normEps: Float
-    let ropeBase: Float, ropeScale: Float
     let w: LlamaWeights
 
     init(_ r: WeightReader) throws(ModelError) {
@@ -63,7 +59,7 @@ public final class Llama: Sendable {  // a class: DecoderFamily then holds one r
         guard heads % kvHeads == 0 else {
             throw .config(key: K.headCountKV(a), reason: "\(kvHeads) does not divide head_count \(heads)")
         }
-        guard r.has(K.keyLength(a)) || dim % heads == 0 else {
+        guard r.file.contains(K.keyLength(a)) || dim % heads == 0 else {
             throw .config(key: K.headCount(a), reason: "\(heads) does not divide embedding_length \(dim)")
         }
         let headDim = try r.count(K.keyLength(a), default: dim / heads)
@@ -74,158 +70,130 @@ public final class Llama: Sendable {  // a class: DecoderFamily then holds one r
         guard ropeDims <= headDim, ropeDims % 2 == 0 else {
             throw .config(key: K.ropeDimensionCount(a), reason: "\(ropeDims) is odd or more than the head size \(headDim)")
         }
-        let embedding = r.file.info(N.embedding).map { $0.shape } ?? []
-        guard embedding.count == 2 else { throw .missingTensor(N.embedding) }
-        let vocab = embedding[1]
-        if r.has(K.vocabSize(a)) {
-            guard try r.count(K.vocabSize(a)) == vocab else {
-                throw .shape(tensor: N.embedding, expected: [dim, try r.count(K.vocabSize(a))], found: embedding)
-            }
-        }
+        let vocab = try r.vocabRows(N.embedding, width: dim, key: K.vocabSize(a))
         var shape = DecoderShape(
             dim: dim, layers: try r.count(K.blockCount(a)), heads: heads, kvHeads: kvHeads, headDim: headDim,
             ff: try r.count(K.feedForwardLength(a)), vocab: vocab,
             trainContext: try r.count(K.contextLength(a), default: 2048), ropeDims: ropeDims, learnedPositions: false)
-        normEps = try r.float(K.layerNormRMSEpsilon(a), default: 1e-5)
+        let eps = try r.float(K.layerNormRMSEpsilon(a), default: 1e-5)
         shape.window = r.file.contains(K.slidingWindow(a)) ? try r.count(K.slidingWindow(a)) : nil
         if r.has(N.ffnGateInp(0)) {
             shape.experts = try r.count(K.expertCount(a))
             shape.expertsUsed = try r.count(K.expertUsedCount(a), in: 1...shape.experts)
         }
-        self.shape = shape
-        ropeBase = try r.float(K.ropeFreqBase(a), default: 10000)
+        shape.ropeBase = try r.float(K.ropeFreqBase(a), default: 10000)
         if r.file.contains(K.ropeScalingType(a)) {
             let kind = (try? r.file.string(K.ropeScalingType(a))) ?? "?"
             guard kind == "linear" || kind == "none" else { throw .unsupported("rope scaling type '\(kind)'") }
-            ropeScale = kind == "linear" ? 1 / (try r.float(K.ropeScalingFactor(a), default: 1)) : 1
-        } else {
-            ropeScale = 1
+            shape.ropeScale = kind == "linear" ? 1 / (try r.float(K.ropeScalingFactor(a), default: 1)) : 1
         }
+        self.shape = shape
         let s = shape, qDim = s.qDim, kvDim = s.kvDim
         var layers: [LlamaWeights.Layer] = []
         for l in 0..<s.layers {
             let e = s.experts
-            let experts = e == 0 ? nil : LlamaWeights.Experts(
-                router: try r.matrix(N.ffnGateInp(l), rows: e, cols: dim),
-                gate: try r.stacked(N.ffnGateExps(l), count: e, rows: s.ff, cols: dim),
-                up: try r.stacked(N.ffnUpExps(l), count: e, rows: s.ff, cols: dim),
-                down: try r.stacked(N.ffnDownExps(l), count: e, rows: dim, cols: s.ff))
-            // A mixture's dense slots hold expert 0 (only its types and sizes are read from them).
-            let gate, up, down: Matrix
-            if let experts {
-                (gate, up, down) = (experts.gate[0], experts.up[0], experts.down[0])
-            } else {
-                (gate, up, down) = (try r.matrix(N.ffnGate(l), rows: s.ff, cols: dim), try r.matrix(N.ffnUp(l), rows: s.ff, cols: dim),
-                                    try r.matrix(N.ffnDown(l), rows: dim, cols: s.ff))
+            var experts: LlamaWeights.Experts?
+            if e > 0 {
+                let gate = try r.stacked(N.ffnGateExps(l), count: e, rows: s.ff, cols: dim)
+                let up = try r.stacked(N.ffnUpExps(l), count: e, rows: s.ff, cols: dim)
+                let down = try r.stacked(N.ffnDownExps(l), count: e, rows: dim, cols: s.ff)
+                experts = LlamaWeights.Experts(router: try r.matrix(N.ffnGateInp(l), rows: e, cols: dim), ffn: (0..<e).map {
+                    FeedForward(up: Linear(up[$0]), gate: Linear(gate[$0]), down: Linear(down[$0]), activation: .silu)
+                })
             }
+            let ffn: FeedForward
+            if let experts {
+                ffn = experts.ffn[0]
+            } else {
+                let gate = try Linear(r, { N.ffnGate(l, $0) }, rows: s.ff, cols: dim, bias: .none)  // read first: errors name it
+                ffn = FeedForward(up: try Linear(r, { N.ffnUp(l, $0) }, rows: s.ff, cols: dim, bias: .none), gate: gate,
+                                  down: try Linear(r, { N.ffnDown(l, $0) }, rows: dim, cols: s.ff, bias: .none), activation: .silu)
+            }
+            let attention = SelfAttention(
+                qkv: .separate(q: try Linear(r, { N.attnQ(l, $0) }, rows: qDim, cols: dim, bias: .optional),
+                               k: try Linear(r, { N.attnK(l, $0) }, rows: kvDim, cols: dim, bias: .optional),
+                               v: try Linear(r, { N.attnV(l, $0) }, rows: kvDim, cols: dim, bias: .optional)),
+                o: try Linear(r, { N.attnOutput(l, $0) }, rows: dim, cols: qDim, bias: .optional))
             layers.append(LlamaWeights.Layer(
-                attnNorm: try r.vector(N.attnNorm(l), dim), ffnNorm: try r.vector(N.ffnNorm(l), dim),
-                wq: try r.matrix(N.attnQ(l), rows: qDim, cols: dim),
-                wk: try r.matrix(N.attnK(l), rows: kvDim, cols: dim),
-                wv: try r.matrix(N.attnV(l), rows: kvDim, cols: dim),
-                wo: try r.matrix(N.attnOutput(l), rows: dim, cols: qDim),
-                bq: try r.optionalVector(N.attnQ(l, "bias"), qDim), bk: try r.optionalVector(N.attnK(l, "bias"), kvDim),
-                bv: try r.optionalVector(N.attnV(l, "bias"), kvDim), bo: try r.optionalVector(N.attnOutput(l, "bias"), dim),
-                gate: gate, up: up, down: down, experts: experts))
+                block: PreNormLayer(attnNorm: try Norm(rms: r, N.attnNorm(l), dim, eps: eps), attention: attention,
+                                    ffnNorm: try Norm(rms: r, N.ffnNorm(l), dim, eps: eps), ffn: ffn),
+                experts: experts))
         }
         let table = try r.matrix(N.embedding, rows: vocab, cols: dim)
         // Tied models (SmolLM2) have no output.weight: llama.cpp then multiplies by token_embd.
-        w = LlamaWeights(embedding: table, output: r.has(N.output) ? try r.matrix(N.output, rows: vocab, cols: dim) : table,
-                         outputNorm: try r.vector(N.outputNorm, dim), layers: layers)
+        w = LlamaWeights(embedding: table,
+                         output: Linear(r.has(N.output) ? try r.matrix(N.output, rows: vocab, cols: dim) : table),
+                         outputNorm: try Norm(rms: r, N.outputNorm, dim, eps: eps), layers: layers)
     }
 
     var matrixTypes: Set<GGMLType> {
-        Set(w.layers.flatMap { [$0.wq.type, $0.wk.type, $0.wv.type, $0.wo.type, $0.gate.type, $0.up.type, $0.down.type]
-            + ($0.experts.map { [$0.router.type] } ?? []) } + [w.output.type])
+        Set(w.layers.flatMap { $0.block.matrixTypes + ($0.experts.map { [$0.router.type] } ?? []) } + [w.output.w.type])
     }
 
-    /// Evaluates `tokens` at positions start..<start+n, writing K and V into the cache, and the logits of batch
-    /// rows `logitRows` into b.logits (one row of vocab each).
     func forward(_ tokens: UnsafeBufferPointer<Int32>, start: Int, logitRows: Range<Int>, _ st: DecoderState) {
-        let s = shape, b = st.buffers, pool = st.pool, n = tokens.count
-        let qkv = s.qkvDim, half = s.ropeDims / 2
+        let b = st.buffers, n = tokens.count, dim = shape.dim
         embed(tokens, w.embedding, into: b.x)
-        for t in 0..<n {
-            ropeTable(position: start + t, dims: s.ropeDims, base: ropeBase, scale: ropeScale,
-                      cos: b.cos + t * half, sin: b.sin + t * half)
-        }
+        fillRopeTables(start: start, n: n, shape, b)
         for l in 0..<w.layers.count {
             let layer = w.layers[l]
-            for t in 0..<n { rmsNorm(b.x + t * s.dim, weight: layer.attnNorm, s.dim, eps: normEps, into: b.xb + t * s.dim) }
-            matMul(MatMulOutput(layer.wq, into: b.qkv, yStride: qkv), MatMulOutput(layer.wk, into: b.qkv + s.qDim, yStride: qkv),
-                   MatMulOutput(layer.wv, into: b.qkv + s.qDim + s.kvDim, yStride: qkv), b.xb, tokens: n,
-                   scratch: b.scratch, pool: pool)
-            addBias(layer.bq, to: b.qkv, rows: n, cols: s.qDim, stride: qkv)
-            addBias(layer.bk, to: b.qkv + s.qDim, rows: n, cols: s.kvDim, stride: qkv)
-            addBias(layer.bv, to: b.qkv + s.qDim + s.kvDim, rows: n, cols: s.kvDim, stride: qkv)
-            for t in 0..<n {
-                let row = b.qkv + t * qkv
-                rope(row, heads: s.heads, headDim: s.headDim, dims: s.ropeDims, cos: b.cos + t * half, sin: b.sin + t * half)
-                rope(row + s.qDim, heads: s.kvHeads, headDim: s.headDim, dims: s.ropeDims, cos: b.cos + t * half, sin: b.sin + t * half)
+            guard let experts = layer.experts else {
+                layer.block(layer: l, n: n, start: start, st)
+                continue
             }
-            storeKV(s, layer: l, n: n, start: start, cache: st.cache, b: b)
-            causalAttention(s, layer: l, n: n, start: start, cache: st.cache, b: b, context: st.context, pool: pool)
-            matMul(layer.wo, b.attn, tokens: n, into: b.out, yStride: s.dim, scratch: b.scratch, pool: pool)
-            addBias(layer.bo, to: b.out, rows: n, cols: s.dim, stride: s.dim)
-            add(b.out, into: b.x, n * s.dim)
-
-            for t in 0..<n { rmsNorm(b.x + t * s.dim, weight: layer.ffnNorm, s.dim, eps: normEps, into: b.xb + t * s.dim) }
-            if let experts = layer.experts {
-                mixture(experts, n, b, pool: pool)
-            } else {
-                feedForward(layer.gate, layer.up, layer.down, b.xb, n, into: b.out, b, pool: pool)
-            }
-            add(b.out, into: b.x, n * s.dim)
+            layer.block.attend(layer: l, n: n, start: start, st)
+            layer.block.ffnNorm(b.x, rows: n, into: b.xb)
+            mixture(experts, n, st)
+            add(b.out, into: b.x, n * dim)
         }
-        for t in logitRows { rmsNorm(b.x + t * s.dim, weight: w.outputNorm, s.dim, eps: normEps, into: b.xb + t * s.dim) }
-        matMul(w.output, b.xb + logitRows.lowerBound * s.dim, tokens: logitRows.count, into: b.logits, yStride: s.vocab,
-               scratch: b.scratch, pool: pool)
+        logitsHead(norm: w.outputNorm, output: w.output, logitRows: logitRows, st)
     }
 
-    /// out = down · (silu(gate · x) ⊙ (up · x)) for n rows of x.
-    private func feedForward(_ gate: Matrix, _ up: Matrix, _ down: Matrix, _ x: UnsafePointer<Float>, _ n: Int,
-                             into out: UnsafeMutablePointer<Float>, _ b: DecoderBuffers, pool: ThreadPool) {
+    /// A mixture's routing regions: router logits, then probabilities (batch, experts); the normed rows routed to
+    /// one expert and that expert's outputs (batch, dim); each token's experts (Int32) and their renormalised weights
+    /// (batch, expertsUsed).
+    func reserveBuffers(_ p: inout ArenaPlan, batch: Int, context: Int, threads: Int) -> [Int] {
         let s = shape
-        matMul(MatMulOutput(gate, into: b.hb, yStride: s.ff), MatMulOutput(up, into: b.hb2, yStride: s.ff), nil,
-               x, tokens: n, scratch: b.scratch, pool: pool)
-        swiGLU(b.hb, b.hb2, n * s.ff)
-        matMul(down, b.hb, tokens: n, into: out, yStride: s.dim, scratch: b.scratch, pool: pool)
+        guard s.experts > 0 else { return [] }
+        return [p.floats("moe", batch * s.experts), p.floats("moe", batch * s.dim), p.floats("moe", batch * s.dim),
+                p.reserve("moe", batch * s.expertsUsed * 4), p.floats("moe", batch * s.expertsUsed)]
     }
 
     /// Mixtral's sparse block (transformers' MixtralSparseMoeBlock) on the normed rows b.xb into b.out: each token
     /// takes the `expertsUsed` experts its router scores highest, weighted by their softmax probabilities scaled
     /// to sum to 1. Tokens are grouped by expert, so each chosen expert's weights are read once per batch and the
     /// others not at all.
-    private func mixture(_ e: LlamaWeights.Experts, _ n: Int, _ b: DecoderBuffers, pool: ThreadPool) {
-        let s = shape, m = b.moe, k = s.expertsUsed
-        matMul(e.router, b.xb, tokens: n, into: m.router, yStride: s.experts, scratch: b.scratch, pool: pool)
+    private func mixture(_ e: LlamaWeights.Experts, _ n: Int, _ st: DecoderState) {
+        let s = shape, b = st.buffers, k = s.expertsUsed, c = st.compute
+        let router = st.own(0), gathered = st.own(1), output = st.own(2)
+        let chosen = (st.arena + st.own[3]).assumingMemoryBound(to: Int32.self), weights = st.own(4)
+        matMul(e.router, b.xb, tokens: n, into: router, yStride: s.experts, scratch: c.scratch, pool: c.pool)
         for t in 0..<n {
-            let p = m.router + t * s.experts
+            let p = router + t * s.experts
             softmax(p, s.experts)
             // Top k by probability, the lower index first among equals (torch.topk's order here).
             var total: Float = 0
             for j in 0..<k {
                 var best = -1
-                for x in 0..<s.experts where !taken(Int32(x), m.chosen + t * k, j) && (best < 0 || p[x] > p[best]) { best = x }
-                m.chosen[t * k + j] = Int32(best)
-                m.weights[t * k + j] = p[best]
+                for x in 0..<s.experts where !taken(Int32(x), chosen + t * k, j) && (best < 0 || p[x] > p[best]) { best = x }
+                chosen[t * k + j] = Int32(best)
+                weights[t * k + j] = p[best]
                 total += p[best]
             }
-            for j in 0..<k { m.weights[t * k + j] /= total }
+            for j in 0..<k { weights[t * k + j] /= total }
         }
         b.out.update(repeating: 0, count: n * s.dim)
         for x in 0..<s.experts {
             var rows = 0
-            for t in 0..<n where taken(Int32(x), m.chosen + t * k, k) {
-                (m.gathered + rows * s.dim).update(from: b.xb + t * s.dim, count: s.dim)
+            for t in 0..<n where taken(Int32(x), chosen + t * k, k) {
+                (gathered + rows * s.dim).update(from: b.xb + t * s.dim, count: s.dim)
                 rows += 1
             }
             guard rows > 0 else { continue }
-            feedForward(e.gate[x], e.up[x], e.down[x], m.gathered, rows, into: m.output, b, pool: pool)
+            e.ffn[x](gathered, rows: rows, b.hb, b.hb2, into: output, stride: s.dim, c)
             var row = 0
             for t in 0..<n {
-                for j in 0..<k where m.chosen[t * k + j] == Int32(x) {
-                    axpy(m.weights[t * k + j], m.output + row * s.dim, b.out + t * s.dim, s.dim)
+                for j in 0..<k where chosen[t * k + j] == Int32(x) {
+                    axpy(weights[t * k + j], output + row * s.dim, b.out + t * s.dim, s.dim)
                     row += 1
                 }
             }

@@ -43,19 +43,21 @@ public enum T5Weights {
 }
 
 struct T5Layer: @unchecked Sendable {  // views into the immutable mapping
-    let attnNorm: UnsafePointer<Float>
-    let q, k, v: Matrix                 // (inner, dim)
-    let o: Matrix                       // (dim, inner)
-    let crossNorm: UnsafePointer<Float>?
-    let cq, ck, cv, co: Matrix?         // the decoder's cross-attention
-    let ffnNorm: UnsafePointer<Float>
-    let gate: Matrix?                   // gated FFNs (wi_0)
-    let up: Matrix                      // (ff, dim)
-    let down: Matrix                    // (dim, ff)
+    let attnNorm: Norm
+    let q, k, v: Linear                 // (inner, dim)
+    let o: Linear                       // (dim, inner)
+    let crossNorm: Norm?
+    let cq, ck, cv, co: Linear?         // the decoder's cross-attention
+    let ffnNorm: Norm
+    let ffn: FeedForward                // gated (wi_0, wi_1) or plain; no biases
 }
 
 public final class T5: EncoderDecoderNet, @unchecked Sendable {  // weights are views into the immutable mapping
     static let architecture = "t5"
+    static let entry = ArchitectureEntry(
+        name: architecture, huggingFace: ["T5ForConditionalGeneration"], conversion: conversion,
+        load: { (r) throws(ModelError) in .seq2seq(try T5(r)) },
+        keepsFloat: { $0.contains("attn_rel_b.weight") })  // the relative position biases
     let dim, heads, headDim, ff, vocab, buckets, maxDistance: Int
     var maxInner: Int { inner }
     var maxFF: Int { ff }
@@ -63,13 +65,11 @@ public final class T5: EncoderDecoderNet, @unchecked Sendable {  // weights are 
     var decoderLayers: Int { decoder.count }
     var crossInner: Int { inner }
     var positionLimit: Int? { nil }
-    let eps: Float
     /// d_model^-0.5 before a tied head (T5 v1.0), 1 otherwise.
     let logitScale: Float
-    let activation: Activation
     public let decoderStart: Int32
     let embedding, output: Matrix
-    let encoderNorm, decoderNorm: UnsafePointer<Float>
+    let encoderNorm, decoderNorm: Norm
     /// Each stack's position biases by key − query, built once from its (buckets, heads) table.
     let encoderBias, decoderBias: PositionBias
     private let biasLines: UnsafeMutablePointer<Float>  // owned: both stacks' lines
@@ -86,13 +86,14 @@ public final class T5: EncoderDecoderNet, @unchecked Sendable {  // weights are 
         buckets = try r.count(K.relativeBucketsCount(a), in: 4...(1 << 16), default: 32)
         // Past max_distance the buckets stop changing (so the bias lines end there) when it exceeds the exact half.
         maxDistance = try r.count(K.relativeMaxDistance(a), in: buckets / 2 + 1...(1 << 16), default: 128)
-        eps = try r.float(K.layerNormRMSEpsilon(a), default: 1e-6)
+        let eps = try r.float(K.layerNormRMSEpsilon(a), default: 1e-6)
         // Files from llama.cpp's converter carry neither key. As transformers runs them: a tied head (no output
         // tensor, T5 v1.0) is scaled by d_model^-0.5 (llama.cpp does not scale, which leaves the argmax alone but not
         // the probabilities); a gated FFN (T5 v1.1, FLAN-T5) is gelu_new, as llama.cpp's LLM_FFN_GELU, else ReLU.
         logitScale = try r.float(K.logitScale(a), default: r.has(N.output) ? 1 : 1 / Float(dim).squareRoot())
         let gated = r.has(N.ffnGate(.encoder, 0)) || r.has(N.ffnGate(.decoder, 0))
-        activation = try Activation(try r.string(K.hiddenActivation(a), default: gated ? "gelu_new" : "relu"), key: K.hiddenActivation(a))
+        let activation = try Activation(try r.string(K.hiddenActivation(a), default: gated ? "gelu_new" : "relu"),
+                                        key: K.hiddenActivation(a))
         decoderStart = Int32(try r.count(K.decoderStartTokenID(a), in: 0...(1 << 24), default: 0))
         guard let table = r.file.info(N.embedding)?.shape, table.count == 2 else { throw .missingTensor(N.embedding) }
         let vocab = table[1], buckets = self.buckets
@@ -105,28 +106,32 @@ public final class T5: EncoderDecoderNet, @unchecked Sendable {  // weights are 
             m.wideActivations = true
             return m
         }
+        func linear(_ name: String, rows: Int, cols: Int) throws(ModelError) -> Linear {
+            Linear(try matrix(name, rows: rows, cols: cols))
+        }
         func layer(_ s: Seq2SeqStack, _ l: Int) throws(ModelError) -> T5Layer {
             let cross = s == .decoder
             let gated = r.has(N.ffnGate(s, l))
             return T5Layer(
-                attnNorm: try r.vector(N.attnNorm(s, l), dim),
-                q: try matrix(N.attnQ(s, l), rows: inner, cols: dim), k: try matrix(N.attnK(s, l), rows: inner, cols: dim),
-                v: try matrix(N.attnV(s, l), rows: inner, cols: dim), o: try matrix(N.attnO(s, l), rows: dim, cols: inner),
-                crossNorm: cross ? try r.vector(N.crossAttnNorm(l), dim) : nil,
-                cq: cross ? try matrix(N.crossAttnQ(l), rows: inner, cols: dim) : nil,
-                ck: cross ? try matrix(N.crossAttnK(l), rows: inner, cols: dim) : nil,
-                cv: cross ? try matrix(N.crossAttnV(l), rows: inner, cols: dim) : nil,
-                co: cross ? try matrix(N.crossAttnO(l), rows: dim, cols: inner) : nil,
-                ffnNorm: try r.vector(N.ffnNorm(s, l), dim),
-                gate: gated ? try matrix(N.ffnGate(s, l), rows: ff, cols: dim) : nil,
-                up: try matrix(N.ffnUp(s, l), rows: ff, cols: dim), down: try matrix(N.ffnDown(s, l), rows: dim, cols: ff))
+                attnNorm: try Norm(rms: r, N.attnNorm(s, l), dim, eps: eps),
+                q: try linear(N.attnQ(s, l), rows: inner, cols: dim), k: try linear(N.attnK(s, l), rows: inner, cols: dim),
+                v: try linear(N.attnV(s, l), rows: inner, cols: dim), o: try linear(N.attnO(s, l), rows: dim, cols: inner),
+                crossNorm: cross ? try Norm(rms: r, N.crossAttnNorm(l), dim, eps: eps) : nil,
+                cq: cross ? try linear(N.crossAttnQ(l), rows: inner, cols: dim) : nil,
+                ck: cross ? try linear(N.crossAttnK(l), rows: inner, cols: dim) : nil,
+                cv: cross ? try linear(N.crossAttnV(l), rows: inner, cols: dim) : nil,
+                co: cross ? try linear(N.crossAttnO(l), rows: dim, cols: inner) : nil,
+                ffnNorm: try Norm(rms: r, N.ffnNorm(s, l), dim, eps: eps),
+                ffn: FeedForward(up: try linear(N.ffnUp(s, l), rows: ff, cols: dim),
+                                 gate: gated ? try linear(N.ffnGate(s, l), rows: ff, cols: dim) : nil,
+                                 down: try linear(N.ffnDown(s, l), rows: dim, cols: ff), activation: activation))
         }
         encoder = try (0..<(try r.count(K.blockCount(a)))).map { (l) throws(ModelError) in try layer(.encoder, l) }
         decoder = try (0..<(try r.count(K.decoderBlockCount(a)))).map { (l) throws(ModelError) in try layer(.decoder, l) }
         embedding = try matrix(N.embedding, rows: vocab, cols: dim)
         output = r.has(N.output) ? try matrix(N.output, rows: vocab, cols: dim) : embedding
-        encoderNorm = try r.vector(N.outputNorm(.encoder), dim)
-        decoderNorm = try r.vector(N.outputNorm(.decoder), dim)
+        encoderNorm = try Norm(rms: r, N.outputNorm(.encoder), dim, eps: eps)
+        decoderNorm = try Norm(rms: r, N.outputNorm(.decoder), dim, eps: eps)
         let encoderTable = try r.matrix(N.attnRelBias(.encoder, 0), rows: buckets, cols: heads)
         let decoderTable = try r.matrix(N.attnRelBias(.decoder, 0), rows: buckets, cols: heads)
         guard encoderTable.type == .f32, decoderTable.type == .f32 else {
@@ -150,8 +155,9 @@ public final class T5: EncoderDecoderNet, @unchecked Sendable {  // weights are 
     deinit { biasLines.deallocate() }
 
     var matrixTypes: Set<GGMLType> {
-        Set((encoder + decoder).flatMap { l in [l.q, l.k, l.v, l.o, l.up, l.down] + [l.cq, l.ck, l.cv, l.co, l.gate].compactMap { $0 } }
-            .map(\.type) + [output.type])
+        Set((encoder + decoder).flatMap { l in
+            [l.q, l.k, l.v, l.o, l.ffn.up, l.ffn.down] + [l.cq, l.ck, l.cv, l.co, l.ffn.gate].compactMap { $0 }
+        }.map(\.w.type) + [output.type])
     }
 
     /// transformers' _relative_position_bucket for key position − query position.
@@ -270,56 +276,51 @@ extension T5 {
     /// The encoder over `n` source tokens in b.tokens: final hidden states into b.encoded, then every decoder
     /// layer's cross-attention keys and values into the session's cross cache.
     func encode(_ n: Int, _ st: Seq2SeqState) {
-        let b = st.buffers, pool = st.pool
+        let b = st.buffers
         embed(UnsafeBufferPointer(start: b.tokens, count: n), embedding, into: b.x)
         for layer in encoder {
             selfAttention(layer, rows: n, st) { st.encoderAttention($0, rows: n, bias: encoderBias) }
             feedForward(layer, n, st)
         }
-        for t in 0..<n { rmsNorm(b.x + t * dim, weight: encoderNorm, dim, eps: eps, into: b.encoded + t * dim) }
-        for (l, layer) in decoder.enumerated() {
-            matMul(MatMulOutput(layer.ck!, into: st.staging.keys, yStride: inner),
-                   MatMulOutput(layer.cv!, into: st.staging.values, yStride: inner), nil, b.encoded, tokens: n,
-                   scratch: b.scratch, pool: pool)
-            st.storeCross(layer: l, rows: n)
-        }
+        encoderNorm(b.x, rows: n, into: b.encoded)
+        for (l, layer) in decoder.enumerated() { st.storeCross(layer: l, k: layer.ck!, v: layer.cv!, rows: n) }
     }
 
     /// The decoder over the target `rows` (their K and V appended to their beams' self caches), attending to
     /// `source` encoded tokens; logits of rows `logitRows` into `logits`.
     func decode(_ tokens: UnsafeBufferPointer<Int32>, rows: TargetRows, source: Int, logitRows: Range<Int>,
                 into logits: UnsafeMutablePointer<Float>, _ st: Seq2SeqState) {
-        let b = st.buffers, pool = st.pool, n = tokens.count
+        let b = st.buffers, c = st.compute, n = tokens.count
         embed(tokens, embedding, into: b.x)
         for (l, layer) in decoder.enumerated() {
             selfAttention(layer, rows: n, st) {
                 st.decoderAttention($0, layer: l, rows: rows, bias: decoderBias)
             }
             // Cross-attention: no position bias.
-            for t in 0..<n { rmsNorm(b.x + t * dim, weight: layer.crossNorm!, dim, eps: eps, into: b.xb + t * dim) }
-            matMul(layer.cq!, b.xb, tokens: n, into: b.q, yStride: inner, scratch: b.scratch, pool: pool)
+            layer.crossNorm!(b.x, rows: n, into: b.xb)
+            layer.cq!(b.xb, rows: n, into: b.q, stride: inner, c)
             st.crossAttention(queries(b), layer: l, rows: rows, source: source)
-            matMul(layer.co!, b.attn, tokens: n, into: b.out, yStride: dim, scratch: b.scratch, pool: pool)
+            layer.co!(b.attn, rows: n, into: b.out, stride: dim, c)
             add(b.out, into: b.x, n * dim)
             feedForward(layer, n, st)
         }
         for t in logitRows {
-            rmsNorm(b.x + t * dim, weight: decoderNorm, dim, eps: eps, into: b.xb + t * dim)
+            decoderNorm(b.x + t * dim, into: b.xb + t * dim)
             for i in 0..<dim { b.xb[t * dim + i] *= logitScale }
         }
         matMul(output, b.xb + logitRows.lowerBound * dim, tokens: logitRows.count, into: logits, yStride: vocab,
-               scratch: b.scratch, pool: pool)
+               scratch: b.scratch, pool: c.pool)
     }
 
     /// x += O · attention(RMSNorm(x)) over `rows` rows: keys and values staged, then `attend` (the encoder's
     /// bidirectional pass or the decoder's causal one, with the stack's position biases; T5 does not scale).
     private func selfAttention(_ layer: T5Layer, rows n: Int, _ st: Seq2SeqState, attend: (Seq2SeqState.Queries) -> Void) {
-        let b = st.buffers, pool = st.pool, kv = st.staging
-        for t in 0..<n { rmsNorm(b.x + t * dim, weight: layer.attnNorm, dim, eps: eps, into: b.xb + t * dim) }
-        matMul(MatMulOutput(layer.q, into: b.q, yStride: inner), MatMulOutput(layer.k, into: kv.keys, yStride: kv.stride),
-               MatMulOutput(layer.v, into: kv.values, yStride: kv.stride), b.xb, tokens: n, scratch: b.scratch, pool: pool)
+        let b = st.buffers, c = st.compute, kv = st.staging
+        layer.attnNorm(b.x, rows: n, into: b.xb)
+        project(b.xb, rows: n, Projection(layer.q, into: b.q, stride: inner), Projection(layer.k, into: kv.keys, stride: kv.stride),
+                Projection(layer.v, into: kv.values, stride: kv.stride), c)
         attend(queries(b))
-        matMul(layer.o, b.attn, tokens: n, into: b.out, yStride: dim, scratch: b.scratch, pool: pool)
+        layer.o(b.attn, rows: n, into: b.out, stride: dim, c)
         add(b.out, into: b.x, n * dim)
     }
 
@@ -330,18 +331,9 @@ extension T5 {
 
     /// x += down · act(gate·RMSNorm(x)) ⊙ (up·RMSNorm(x)), or down · act(up·RMSNorm(x)) without a gate.
     private func feedForward(_ layer: T5Layer, _ n: Int, _ st: Seq2SeqState) {
-        let b = st.buffers, pool = st.pool
-        for t in 0..<n { rmsNorm(b.x + t * dim, weight: layer.ffnNorm, dim, eps: eps, into: b.xb + t * dim) }
-        if let gate = layer.gate {
-            matMul(MatMulOutput(gate, into: b.h1, yStride: ff), MatMulOutput(layer.up, into: b.h2, yStride: ff), nil, b.xb,
-                   tokens: n, scratch: b.scratch, pool: pool)
-            activation.apply(b.h1, n * ff)
-            for i in 0..<n * ff { b.h1[i] *= b.h2[i] }
-        } else {
-            matMul(layer.up, b.xb, tokens: n, into: b.h1, yStride: ff, scratch: b.scratch, pool: pool)
-            activation.apply(b.h1, n * ff)
-        }
-        matMul(layer.down, b.h1, tokens: n, into: b.out, yStride: dim, scratch: b.scratch, pool: pool)
+        let b = st.buffers
+        layer.ffnNorm(b.x, rows: n, into: b.xb)
+        layer.ffn(b.xb, rows: n, b.h1, b.h2, into: b.out, stride: dim, st.compute)
         add(b.out, into: b.x, n * dim)
     }
 }

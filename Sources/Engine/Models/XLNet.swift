@@ -1,6 +1,6 @@
 // XLNet (relative-position Transformer-XL blocks, post-LayerNorm, two-stream attention): weights, forward pass
 // and Hugging Face conversion. Follows transformers' modeling_xlnet.py. llama.cpp has no XLNet, so the names and
-// keys of "xlnet" are Swiftlet's, in llama.cpp's vocabulary (formats/TENSORS.md).
+// keys of "xlnet" are Swiftlet's, in llama.cpp's vocabulary (formats/TENSORS.md). Registered in Registry.swift.
 //
 // Generation as transformers runs it (XLNetLMHeadModel.prepare_inputs_for_generation without mems): the prompt
 // plus one placeholder, a perm_mask that hides the placeholder from every query, and a target_mapping that reads
@@ -40,16 +40,18 @@ struct XLNetLayer: @unchecked Sendable {  // views into the immutable mapping
     let q, k, v, r: Matrix                       // (qDim, dim)
     let o: Matrix                                // (dim, qDim)
     let contentBias, positionBias: UnsafePointer<Float>  // r_w_bias, r_r_bias (qDim)
-    let attnNormW, attnNormB: UnsafePointer<Float>
-    let up: Matrix, upBias: UnsafePointer<Float>        // (ff, dim)
-    let down: Matrix, downBias: UnsafePointer<Float>    // (dim, ff)
-    let outputNormW, outputNormB: UnsafePointer<Float>
+    let attnNorm: Norm                           // after the attention residual
+    let ffn: FeedForward                         // gelu(up·x + b)·downᵀ + b
+    let outputNorm: Norm                         // after the feed-forward residual
 }
 
-public final class XLNet: @unchecked Sendable {  // weights are views into the immutable mapping
+public final class XLNet: DecoderNet, @unchecked Sendable {  // weights are views into the immutable mapping
     static let architecture = "xlnet"
+    static let entry = ArchitectureEntry(
+        name: architecture, huggingFace: ["XLNetLMHeadModel"], conversion: conversion,
+        load: { (r) throws(ModelError) in .decoder(try XLNet(r)) },
+        keepsFloat: { $0.contains("attn_seg_embd.weight") })  // per-layer segment embeddings, token types' counterpart
     let shape: DecoderShape
-    let eps: Float
     let embedding: Matrix                        // (vocab, dim); also the head's matrix
     let maskEmbedding: UnsafePointer<Float>      // (dim) the query stream's input
     let outputBias: UnsafePointer<Float>         // (vocab)
@@ -71,14 +73,12 @@ public final class XLNet: @unchecked Sendable {  // weights are views into the i
         }
         guard clamp <= 0 else { throw .unsupported("XLNet clamp_len \(clamp)") }
         guard !(try r.bool(K.sameLength(a), default: false)) else { throw .unsupported("XLNet same_length") }
-        let table = r.file.info(N.embedding).map { $0.shape } ?? []
-        guard table.count == 2 else { throw .missingTensor(N.embedding) }
-        let vocab = table[1], qDim = heads * headDim
+        let vocab = try r.vocabRows(N.embedding, width: dim), qDim = heads * headDim
         var shape = DecoderShape(dim: dim, layers: try r.count(K.blockCount(a)), heads: heads, kvHeads: heads,
                                  headDim: headDim, ff: ff, vocab: vocab, trainContext: 512, ropeDims: 0, learnedPositions: false)
         shape.recomputes = true
         self.shape = shape
-        eps = try r.float(K.layerNormEpsilon(a), default: 1e-12)
+        let eps = try r.float(K.layerNormEpsilon(a), default: 1e-12)
         var layers: [XLNetLayer] = []
         for l in 0..<shape.layers {
             layers.append(XLNetLayer(
@@ -86,11 +86,10 @@ public final class XLNet: @unchecked Sendable {  // weights are views into the i
                 v: try r.matrix(N.attnV(l), rows: qDim, cols: dim), r: try r.matrix(N.attnR(l), rows: qDim, cols: dim),
                 o: try r.matrix(N.attnOutput(l), rows: dim, cols: qDim),
                 contentBias: try r.vector(N.contentBias(l), qDim), positionBias: try r.vector(N.positionBias(l), qDim),
-                attnNormW: try r.vector(N.attnOutputNorm(l, "weight"), dim), attnNormB: try r.vector(N.attnOutputNorm(l, "bias"), dim),
-                up: try r.matrix(N.ffnUp(l, "weight"), rows: ff, cols: dim), upBias: try r.vector(N.ffnUp(l, "bias"), ff),
-                down: try r.matrix(N.ffnDown(l, "weight"), rows: dim, cols: ff), downBias: try r.vector(N.ffnDown(l, "bias"), dim),
-                outputNormW: try r.vector(N.layerOutputNorm(l, "weight"), dim),
-                outputNormB: try r.vector(N.layerOutputNorm(l, "bias"), dim)))
+                attnNorm: try Norm(r, { N.attnOutputNorm(l, $0) }, dim, .layer, eps: eps),
+                ffn: FeedForward(up: try Linear(r, { N.ffnUp(l, $0) }, rows: ff, cols: dim), gate: nil,
+                                 down: try Linear(r, { N.ffnDown(l, $0) }, rows: dim, cols: ff), activation: .gelu),
+                outputNorm: try Norm(r, { N.layerOutputNorm(l, $0) }, dim, .layer, eps: eps)))
         }
         self.layers = layers
         embedding = try r.matrix(N.embedding, rows: vocab, cols: dim)
@@ -99,14 +98,14 @@ public final class XLNet: @unchecked Sendable {  // weights are views into the i
     }
 
     var matrixTypes: Set<GGMLType> {
-        Set(layers.flatMap { [$0.q.type, $0.k.type, $0.v.type, $0.r.type, $0.o.type, $0.up.type, $0.down.type] } + [embedding.type])
+        Set(layers.flatMap { [$0.q.type, $0.k.type, $0.v.type, $0.r.type, $0.o.type, $0.ffn.up.w.type, $0.ffn.down.w.type] } + [embedding.type])
     }
 
     /// Recomputes the whole context (history[0..<start] then `tokens`). With logit rows of every position
     /// (allLogits): each position's content-stream logits, what XLNetLMHeadModel(ids).logits gives. Otherwise the
     /// query stream's logits at the position after the last token: the next token as generation predicts it.
     func forward(_ tokens: UnsafeBufferPointer<Int32>, start: Int, logitRows: Range<Int>, _ st: DecoderState) {
-        let s = shape, b = st.buffers, x = b.xlnet, pool = st.pool, dim = s.dim, qDim = s.qDim
+        let s = shape, b = st.buffers, x = XLNetBuffers(st), pool = st.pool, dim = s.dim, qDim = s.qDim
         let total = start + tokens.count
         embed(UnsafeBufferPointer(start: st.history, count: total), embedding, into: b.x)
         let query = logitRows.count == 1 && logitRows.lowerBound == tokens.count - 1 && !st.allLogits
@@ -153,7 +152,7 @@ public final class XLNet: @unchecked Sendable {  // weights are views into the i
     fileprivate func relativeAttention(_ layer: XLNetLayer, _ q: UnsafePointer<Float>, position: Int, keys: Int,
                                        into out: UnsafeMutablePointer<Float>, _ st: DecoderState, thread: Int = 0,
                                        heads: Range<Int>? = nil) {
-        let s = shape, b = st.buffers, x = b.xlnet, hd = s.headDim, qkv = 3 * s.qDim
+        let s = shape, b = st.buffers, x = XLNetBuffers(st), hd = s.headDim, qkv = 3 * s.qDim
         let scores = b.scores + thread * st.context, total = keys
         let scale = 1 / Float(hd).squareRoot()
         let qc = x.queryScratch + thread * 2 * s.qDim, qp = qc + s.qDim
@@ -177,27 +176,27 @@ public final class XLNet: @unchecked Sendable {  // weights are views into the i
     /// y = LayerNorm(y + attn·Oᵀ) for `rows` rows (no bias, as XLNet's post_attention).
     private func postAttention(_ layer: XLNetLayer, _ attn: UnsafePointer<Float>, residual y: UnsafeMutablePointer<Float>,
                                rows: Int, _ st: DecoderState) {
-        let b = st.buffers, dim = shape.dim
-        matMul(layer.o, attn, tokens: rows, into: b.out, yStride: dim, scratch: b.scratch, pool: st.pool)
-        for t in 0..<rows {
-            add(y + t * dim, into: b.out + t * dim, dim)
-            layerNorm(b.out + t * dim, weight: layer.attnNormW, bias: layer.attnNormB, dim, eps: eps, into: y + t * dim)
-        }
+        residualNorm(Linear(layer.o), attn, rows: rows, x: y, out: st.buffers.out, norm: layer.attnNorm, st.compute)
     }
 
     /// y = LayerNorm(y + W2·gelu(W1·y + b1) + b2) for `rows` rows.
     private func feedForward(_ layer: XLNetLayer, _ y: UnsafeMutablePointer<Float>, rows: Int, _ st: DecoderState) {
-        let s = shape, b = st.buffers, dim = s.dim
-        matMul(layer.up, y, tokens: rows, into: b.hb, yStride: s.ff, scratch: b.scratch, pool: st.pool)
-        addBias(layer.upBias, to: b.hb, rows: rows, cols: s.ff, stride: s.ff)
-        geluErf(b.hb, rows * s.ff)
-        matMul(layer.down, b.hb, tokens: rows, into: b.out, yStride: dim, scratch: b.scratch, pool: st.pool)
-        for t in 0..<rows {
-            add(layer.downBias, into: b.out + t * dim, dim)
-            add(y + t * dim, into: b.out + t * dim, dim)
-            layerNorm(b.out + t * dim, weight: layer.outputNormW, bias: layer.outputNormB, dim, eps: eps, into: y + t * dim)
-        }
+        let b = st.buffers, c = st.compute
+        let h = layer.ffn.hidden(y, rows: rows, b.hb, b.hb2, c)
+        residualNorm(layer.ffn.down, h, rows: rows, x: y, out: b.out, norm: layer.outputNorm, c)
     }
+
+    /// XLNet's own regions: the sinusoids of the distances (2·context, dim) and their keys (2·context, qDim); the
+    /// query stream (dim), its query and attention output (qDim each); each thread's query plus each bias (2·qDim).
+    func reserveBuffers(_ p: inout ArenaPlan, batch: Int, context: Int, threads: Int) -> [Int] {
+        let s = shape
+        return [p.floats("relative", 2 * context * s.dim), p.floats("relative", 2 * context * s.qDim),
+                p.floats("query", s.dim), p.floats("query", s.qDim), p.floats("query", s.qDim),
+                p.floats("query", threads * 2 * s.qDim)]
+    }
+
+    /// The relative positions' rows go through the products too.
+    func productRows(batch: Int, context: Int) -> Int { 2 * context }
 
     /// Hugging Face XLNetLMHeadModel → GGUF "xlnet". The head's matrix is tied to token_embd and not written.
     @Sendable static func conversion(_ c: HFConfig, _ names: Set<String>) throws(ModelError) -> HFConversion {
@@ -264,6 +263,17 @@ public final class XLNet: @unchecked Sendable {  // weights are views into the i
         }
         t.append(TensorSource(N.outputBias, from: "lm_loss.bias", shape: [vocab]))
         return HFConversion(architecture: a, metadata: metadata, tensors: t) { $0 == "lm_loss.weight" }
+    }
+}
+
+/// XLNet's regions of the session arena (reserveBuffers).
+private struct XLNetBuffers {
+    let positions, relative: UnsafeMutablePointer<Float>
+    let g, gq, gAttn: UnsafeMutablePointer<Float>
+    let queryScratch: UnsafeMutablePointer<Float>
+
+    init(_ st: DecoderState) {
+        (positions, relative, g, gq, gAttn, queryScratch) = (st.own(0), st.own(1), st.own(2), st.own(3), st.own(4), st.own(5))
     }
 }
 
