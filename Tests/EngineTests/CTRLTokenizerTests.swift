@@ -7,6 +7,7 @@ import Foundation
 import Testing
 import TestSupport
 import TensorFile
+@testable import Tokenizer
 
 @Suite struct CTRLTokenizerTests {
     let cases: [JSONValue]

@@ -9,6 +9,7 @@ import Foundation
 import TensorFile
 import Testing
 import TestSupport
+@testable import Tokenizer
 
 @Suite struct UnigramTests {
     struct Case {
