@@ -123,7 +123,7 @@ import TensorFile
             do {
                 _ = try Self.bpe(try Self.file(name, tokens: Self.vocab, merges: merges, unknown: unknown))
                 return "no error"
-            } catch let e as ModelError {
+            } catch let e as TokenizerError {
                 return e.description
             }
         }
