@@ -23,7 +23,9 @@ let package = Package(
         // generates a few tokens with the real SmolLM2 take minutes.
         .target(name: "Kernels", dependencies: ["Quant"],
                 swiftSettings: cpuFlags + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
-        .target(name: "Engine", dependencies: ["Quant", "TensorFile", "Kernels"], swiftSettings: cpuFlags),
+        // Text to token ids and back, from a GGUF's tokenizer.* metadata; no weights, no kernels.
+        .target(name: "Tokenizer", dependencies: ["TensorFile"], swiftSettings: cpuFlags),
+        .target(name: "Engine", dependencies: ["Quant", "TensorFile", "Kernels", "Tokenizer"], swiftSettings: cpuFlags),
         // The C declarations (include/swiftlet.h, linked into Sources/CSwiftlet/include) and their Swift side.
         .target(name: "CSwiftlet"),
         .target(name: "CAPI", dependencies: ["Engine", "CSwiftlet"], swiftSettings: cpuFlags),
@@ -38,6 +40,6 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Quant"], swiftSettings: cpuFlags),
         // Counts mallocs in the test process (symbol interposition) for the zero-allocation test.
         .target(name: "AllocCounter", path: "Tests/AllocCounter"),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Converter", "TestSupport", "AllocCounter"], swiftSettings: cpuFlags),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Tokenizer", "Converter", "TestSupport", "AllocCounter"], swiftSettings: cpuFlags),
     ]
 )

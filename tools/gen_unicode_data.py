@@ -1,17 +1,17 @@
 #!/usr/bin/env python3
 """Writes two tables from this Python's unicodedata (its Unicode version goes into the headers):
 
-- Sources/Engine/Tokenizer/UnicodeData.swift: the code point classes the pre-tokenizers match on (regex \\p{L},
+- Sources/Tokenizer/UnicodeData.swift: the code point classes the pre-tokenizers match on (regex \\p{L},
   \\p{N}, \\p{P}, \\p{S}, \\p{M}, \\p{Z}, \\p{C} and \\s), as llama.cpp's scripts/gen-unicode-data.py writes
   unicode-data.cpp for its tokenizer.
-- Sources/Engine/Tokenizer/UnicodeNormalizationData.swift: what NFC, NFD, NFKC and NFKD need (Normalization.swift):
+- Sources/Tokenizer/UnicodeNormalizationData.swift: what NFC, NFD, NFKC and NFKD need (Normalization.swift):
   canonical combining classes, full (recursive) canonical and compatibility decompositions, and the primary
   composites. Hangul syllables are left out of both: Normalization.swift composes and decomposes them by arithmetic.
 
 \\s is the Unicode White_Space property (PropList.txt), which unicodedata does not expose: WHITE_SPACE below, checked
 against str.isspace(), which adds only the four information separators U+001C..U+001F.
 
-Usage: python3 tools/gen_unicode_data.py [DIRECTORY]   (run from the repository root; default Sources/Engine/Tokenizer)
+Usage: python3 tools/gen_unicode_data.py [DIRECTORY]   (run from the repository root; default Sources/Tokenizer)
 """
 
 import platform
@@ -19,7 +19,7 @@ import sys
 import unicodedata
 from pathlib import Path
 
-# Flag bits; Sources/Engine/Tokenizer/PreTokenizer.swift (`CodePointClass`) spells the same values.
+# Flag bits; Sources/Tokenizer/PreTokenizer.swift (`CodePointClass`) spells the same values.
 LETTER, NUMBER, PUNCTUATION, SYMBOL, MARK, SEPARATOR, OTHER, WHITESPACE = (1 << i for i in range(8))
 CATEGORY_FLAG = {"L": LETTER, "N": NUMBER, "P": PUNCTUATION, "S": SYMBOL, "M": MARK, "Z": SEPARATOR, "C": OTHER}
 
@@ -227,7 +227,7 @@ def write_normalization(out: Path) -> None:
 
 
 def main() -> None:
-    directory = Path(sys.argv[1] if len(sys.argv) > 1 else "Sources/Engine/Tokenizer")
+    directory = Path(sys.argv[1] if len(sys.argv) > 1 else "Sources/Tokenizer")
     write_classes(directory / "UnicodeData.swift")
     write_normalization(directory / "UnicodeNormalizationData.swift")
 

@@ -5,6 +5,8 @@
 import Kernels
 import Quant
 import TensorFile
+// Model.tokenizer is a Tokenizer: Engine's clients get its types with `import Engine`.
+@_exported import Tokenizer
 
 public final class Model: Sendable {
     public let path: String
@@ -31,7 +33,7 @@ public final class Model: Sendable {
         } else {
             generation = GenerationConfig()
         }
-        tokenizer = try Tokenizer(file)
+        do { tokenizer = try Tokenizer(file) } catch { throw ModelError(error) }
         guard tokenizer.vocabSize <= vocabSize else {
             throw .tokenizer("\(tokenizer.vocabSize) tokens, but the embedding has only \(vocabSize) rows")
         }

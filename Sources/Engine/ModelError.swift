@@ -1,6 +1,7 @@
 // The one error type of the Engine module: what is wrong with a model, naming the key or tensor.
 
 import TensorFile
+import Tokenizer
 
 public enum ModelError: Error, CustomStringConvertible, Equatable {
     case file(TensorFileError)
@@ -28,6 +29,17 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case let .outOfMemory(reason): "out of memory: \(reason)"
         case let .invalidInput(reason): reason
         case let .contextFull(reason): reason
+        }
+    }
+}
+
+extension ModelError {
+    /// A tokenizer's error as the case that says it in the same words.
+    public init(_ error: TokenizerError) {
+        switch error {
+        case let .file(e): self = .file(e)
+        case let .config(key, reason): self = .config(key: key, reason: reason)
+        case let .invalid(reason): self = .tokenizer(reason)
         }
     }
 }

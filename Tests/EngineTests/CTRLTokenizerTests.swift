@@ -7,6 +7,7 @@ import Foundation
 import Testing
 import TestSupport
 import TensorFile
+@testable import Tokenizer
 
 @Suite struct CTRLTokenizerTests {
     let cases: [JSONValue]
@@ -122,7 +123,7 @@ import TensorFile
             do {
                 _ = try Self.bpe(try Self.file(name, tokens: Self.vocab, merges: merges, unknown: unknown))
                 return "no error"
-            } catch let e as ModelError {
+            } catch let e as TokenizerError {
                 return e.description
             }
         }

@@ -7,6 +7,7 @@ import Foundation
 import Testing
 import TestSupport
 import TensorFile
+@testable import Tokenizer
 
 struct NormalizationTests {
     static let fixture = fixtures.appendingPathComponent("normalization/cases.json")

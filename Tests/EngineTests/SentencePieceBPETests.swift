@@ -9,6 +9,7 @@ import Foundation
 import Testing
 import TestSupport
 import TensorFile
+@testable import Tokenizer
 
 @Suite struct SentencePieceBPETests {
     /// The SentencePiece BPE of a GGUF file, tokens and types read as Tokenizer reads them.

@@ -7,6 +7,7 @@ import Foundation
 import Testing
 import TestSupport
 import TensorFile
+@testable import Tokenizer
 
 extension SmolLM2 {
     static let tokenizer: Tokenizer? = path.flatMap { try? Tokenizer(GGUFFile(path: $0)) }

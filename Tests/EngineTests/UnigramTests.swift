@@ -9,6 +9,7 @@ import Foundation
 import TensorFile
 import Testing
 import TestSupport
+@testable import Tokenizer
 
 @Suite struct UnigramTests {
     struct Case {
@@ -145,7 +146,7 @@ import TestSupport
         var o = Unigram.Options()
         for blob: [UInt8] in [[1, 0, 0], [8, 0, 0, 0, 0, 0, 0, 0], [6, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7]] {
             o.precompiledCharsmap = blob
-            #expect(throws: ModelError.self) { try Unigram(tokens: tokens, scores: scores, types: types, unknown: 0, options: o) }
+            #expect(throws: TokenizerError.self) { try Unigram(tokens: tokens, scores: scores, types: types, unknown: 0, options: o) }
         }
         // Tries whose units point anywhere: lookups stop at the array's or the pool's end.
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15

@@ -7,6 +7,7 @@ import Foundation
 import Testing
 import TestSupport
 import TensorFile
+@testable import Tokenizer
 
 extension WordPiece {
     /// The WordPiece tokenizer of the GGUF file at `path`.

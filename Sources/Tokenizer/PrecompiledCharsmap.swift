@@ -9,8 +9,8 @@ struct PrecompiledCharsmap: Sendable {
     private let units: [UInt32]
     private let pool: [UInt8]
 
-    init(_ blob: [UInt8]) throws(ModelError) {
-        func fail(_ reason: String) -> ModelError { .tokenizer("precompiled charsmap: \(reason)") }
+    init(_ blob: [UInt8]) throws(TokenizerError) {
+        func fail(_ reason: String) -> TokenizerError { .invalid("precompiled charsmap: \(reason)") }
         guard blob.count > 4 else { throw fail("\(blob.count) bytes, too short for a trie") }
         func u32(_ at: Int) -> UInt32 {
             (0..<4).reduce(0) { v, k in v | UInt32(blob[at + k]) << (8 * UInt32(k)) }

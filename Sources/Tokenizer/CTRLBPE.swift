@@ -25,7 +25,7 @@ struct CTRLBPE: Sendable {
         let result: Int32
     }
 
-    init(_ file: GGUFFile, tokens: [String], types: [TokenType]) throws(ModelError) {
+    init(_ file: GGUFFile, tokens: [String], types: [TokenType]) throws(TokenizerError) {
         typealias K = MetadataKey
         precondition(types.count == tokens.count, "one type per token")
         guard let list = try Tokenizer.optional(file, K.merges, file.stringArray) else {

@@ -23,15 +23,15 @@ struct WordPiece: Sendable {
     /// Control and unused tokens: what decode(skipSpecial: true) leaves out.
     let skipped: [Bool]
 
-    init(_ file: GGUFFile, tokens: [String], types: [TokenType]) throws(ModelError) {
+    init(_ file: GGUFFile, tokens: [String], types: [TokenType]) throws(TokenizerError) {
         guard tokens.count == types.count, !tokens.isEmpty else {
             throw .config(key: MetadataKey.tokenTypes, reason: "\(types.count) types for \(tokens.count) tokens")
         }
-        func flag(_ key: String) throws(ModelError) -> Bool? {
+        func flag(_ key: String) throws(TokenizerError) -> Bool? {
             guard file.contains(key) else { return nil }
             do { return try file.bool(key) } catch { throw .file(error) }
         }
-        func int(_ key: String) throws(ModelError) -> Int? {
+        func int(_ key: String) throws(TokenizerError) -> Int? {
             guard file.contains(key) else { return nil }
             do { return try file.int(key) } catch { throw .file(error) }
         }

@@ -50,13 +50,13 @@ struct Unigram: Sendable {
 
     /// `types` as llama.cpp stores them (UNUSED: not a piece; BYTE: byte fallback); `unknown` the unknown token,
     /// which both libraries need (sentencepiece to load, tokenizers at the first unknown character).
-    init(tokens: [String], scores: [Float], types: [TokenType], unknown: Int32?, options: Options) throws(ModelError) {
+    init(tokens: [String], scores: [Float], types: [TokenType], unknown: Int32?, options: Options) throws(TokenizerError) {
         guard scores.count == tokens.count, types.count == tokens.count else {
-            throw .tokenizer("\(tokens.count) Unigram pieces with \(scores.count) scores and \(types.count) types")
+            throw .invalid("\(tokens.count) Unigram pieces with \(scores.count) scores and \(types.count) types")
         }
-        guard let unknown else { throw .tokenizer("a Unigram vocabulary without an unknown token") }
+        guard let unknown else { throw .invalid("a Unigram vocabulary without an unknown token") }
         guard tokens.indices.contains(Int(unknown)) else {
-            throw .tokenizer("unknown token \(unknown) is outside the vocabulary (0..<\(tokens.count))")
+            throw .invalid("unknown token \(unknown) is outside the vocabulary (0..<\(tokens.count))")
         }
         self.tokens = tokens
         self.types = types
@@ -94,14 +94,14 @@ struct Unigram: Sendable {
             if let b = Tokenizer.byteToken(t) { bytes[Int(b)] = Int32(i) }
         }
         byteTokens = bytes.contains(where: { $0 >= 0 }) ? bytes : []
-        charsmap = try options.precompiledCharsmap.map { (c) throws(ModelError) in try PrecompiledCharsmap(c) }
+        charsmap = try options.precompiledCharsmap.map { (c) throws(TokenizerError) in try PrecompiledCharsmap(c) }
         replacements = options.replacements.map { (Array($0.0.unicodeScalars), Array($0.1.unicodeScalars)) }
     }
 
     /// The file's default tokenizer.ggml.* keys (and Swiftlet's normalizer keys), as the tokenizers library runs them.
-    init(_ file: GGUFFile, tokens: [String], types: [TokenType]) throws(ModelError) {
+    init(_ file: GGUFFile, tokens: [String], types: [TokenType]) throws(TokenizerError) {
         typealias K = MetadataKey
-        func optional<T>(_ key: String, _ read: (String) throws(TensorFileError) -> T) throws(ModelError) -> T? {
+        func optional<T>(_ key: String, _ read: (String) throws(TensorFileError) -> T) throws(TokenizerError) -> T? {
             try Tokenizer.optional(file, key, read)
         }
         guard let scores = try optional(K.tokenScores, file.floatArray) else { throw .config(key: K.tokenScores, reason: "missing") }
@@ -129,9 +129,9 @@ struct Unigram: Sendable {
 
     /// Marian's source vocabulary (tokenizer.swiftlet.source.*), as sentencepiece runs it; ids are the source
     /// model's, to be looked up by piece in the file's own tokens.
-    init(marianSource file: GGUFFile) throws(ModelError) {
+    init(marianSource file: GGUFFile) throws(TokenizerError) {
         typealias K = MetadataKey
-        func required<T>(_ key: String, _ read: (String) throws(TensorFileError) -> T) throws(ModelError) -> T {
+        func required<T>(_ key: String, _ read: (String) throws(TensorFileError) -> T) throws(TokenizerError) -> T {
             guard let v = try Tokenizer.optional(file, key, read) else { throw .config(key: key, reason: "missing") }
             return v
         }
@@ -150,7 +150,7 @@ struct Unigram: Sendable {
         try self.init(tokens: tokens, scores: scores, types: types, unknown: unknown, options: o)
     }
 
-    private static func bytes(_ file: GGUFFile, _ key: String) throws(ModelError) -> [UInt8]? {
+    private static func bytes(_ file: GGUFFile, _ key: String) throws(TokenizerError) -> [UInt8]? {
         guard file.contains(key) else { return nil }
         guard case let .array(.uint8(bytes))? = file.value(key) else { throw .config(key: key, reason: "not an array of u8") }
         return bytes

@@ -86,11 +86,11 @@ public final class Tokenizer: Sendable {
         }
     }
 
-    public init(_ file: GGUFFile) throws(ModelError) {
+    public init(_ file: GGUFFile) throws(TokenizerError) {
         let m: Stored
         do { m = try Stored(file) } catch { throw .file(error) }
         guard ["gpt2", "bert", "t5", "llama", "ctrl", "marian"].contains(m.model) else {
-            throw .tokenizer("\(MetadataKey.tokenizerModel) '\(m.model)' is not supported (byte-level BPE 'gpt2', WordPiece "
+            throw .invalid("\(MetadataKey.tokenizerModel) '\(m.model)' is not supported (byte-level BPE 'gpt2', WordPiece "
                 + "'bert', Unigram 't5', SentencePiece BPE 'llama', CTRL's 'ctrl' and Marian's 'marian' are)")
         }
         guard let tokens = m.tokens, !tokens.isEmpty, tokens.count < Int(Int32.max) else {
@@ -103,7 +103,7 @@ public final class Tokenizer: Sendable {
             }
             for i in tokens.indices { kinds[i] = TokenType(rawValue: Int32(clamping: types[i])) ?? .undefined }
         }
-        func id(_ key: String, _ value: Int?) throws(ModelError) -> Int32? {
+        func id(_ key: String, _ value: Int?) throws(TokenizerError) -> Int32? {
             guard let value else { return nil }
             guard value >= 0, value < tokens.count else {
                 throw .config(key: key, reason: "token id \(value) is outside the vocabulary (0..<\(tokens.count))")
@@ -144,10 +144,10 @@ public final class Tokenizer: Sendable {
         switch m.model {
         case "gpt2":
             guard let preName = m.pre else {
-                throw .tokenizer("\(MetadataKey.tokenizerPre) is missing (known: \(PreTokenizer.knownNames))")
+                throw .invalid("\(MetadataKey.tokenizerPre) is missing (known: \(PreTokenizer.knownNames))")
             }
             guard let pre = PreTokenizer(name: preName) else {
-                throw .tokenizer("pre-tokenizer '\(preName)' (\(MetadataKey.tokenizerPre)) is not supported (known: \(PreTokenizer.knownNames))")
+                throw .invalid("pre-tokenizer '\(preName)' (\(MetadataKey.tokenizerPre)) is not supported (known: \(PreTokenizer.knownNames))")
             }
             guard let merges = m.merges else { throw .config(key: MetadataKey.merges, reason: "missing") }
             let prefix = try Self.optional(file, MetadataKey.addSpacePrefix, file.bool) ?? false
@@ -166,7 +166,7 @@ public final class Tokenizer: Sendable {
         addSEP = m.addSEP ?? false
         if addBOS, bos == nil { throw .config(key: MetadataKey.addBOS, reason: "true, but \(MetadataKey.bosTokenID) is missing") }
         if addEOS, eos == nil { throw .config(key: MetadataKey.addEOS, reason: "true, but \(MetadataKey.eosTokenID) is missing") }
-        func idSet(_ key: String, _ list: [Int]) throws(ModelError) -> Set<Int32> {
+        func idSet(_ key: String, _ list: [Int]) throws(TokenizerError) -> Set<Int32> {
             var out = Set<Int32>()
             for i in list { if let t = try id(key, i) { out.insert(t) } }
             return out
@@ -492,15 +492,15 @@ public final class Tokenizer: Sendable {
         }
     }
 
-    /// A tokenizer key's value when the file has it; read errors as ModelError (for the algorithms' own keys).
-    static func optional<T>(_ file: GGUFFile, _ key: String, _ read: (String) throws(TensorFileError) -> T) throws(ModelError) -> T? {
+    /// A tokenizer key's value when the file has it; read errors as TokenizerError (for the algorithms' own keys).
+    static func optional<T>(_ file: GGUFFile, _ key: String, _ read: (String) throws(TensorFileError) -> T) throws(TokenizerError) -> T? {
         guard file.contains(key) else { return nil }
         do { return try read(key) } catch { throw .file(error) }
     }
 
     /// The unknown token: tokenizer.ggml.unknown_token_id, checked against the vocabulary, else the first token
     /// typed UNKNOWN.
-    static func unknownID(_ file: GGUFFile, types: [TokenType]) throws(ModelError) -> Int32? {
+    static func unknownID(_ file: GGUFFile, types: [TokenType]) throws(TokenizerError) -> Int32? {
         guard let u = try optional(file, MetadataKey.unknownTokenID, file.int) else {
             return types.firstIndex(of: .unknown).map { Int32($0) }
         }

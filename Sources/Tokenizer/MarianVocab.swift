@@ -10,7 +10,7 @@ struct MarianVocab: Sendable {
     let source: Unigram
     let unknown: Int32
 
-    init(_ file: GGUFFile, types: [TokenType]) throws(ModelError) {
+    init(_ file: GGUFFile, types: [TokenType]) throws(TokenizerError) {
         source = try Unigram(marianSource: file)
         guard let u = try Tokenizer.unknownID(file, types: types) else {
             throw .config(key: MetadataKey.unknownTokenID, reason: "missing, and no token is of the unknown type (Marian maps unknown pieces to it)")

@@ -31,7 +31,7 @@ struct SentencePieceBPE: Sendable {
     private static let notToken: UInt32 = 1 << 31
     private static let spaceSymbol: Unicode.Scalar = "\u{2581}"
 
-    init(_ file: GGUFFile, tokens: [String], types: [TokenType]) throws(ModelError) {
+    init(_ file: GGUFFile, tokens: [String], types: [TokenType]) throws(TokenizerError) {
         typealias K = MetadataKey
         guard let scores = try Tokenizer.optional(file, K.tokenScores, file.floatArray) else {
             throw .config(key: K.tokenScores, reason: "missing (SentencePiece BPE merges by score)")
