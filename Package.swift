@@ -4,7 +4,7 @@ import PackageDescription
 
 // AVX2 + FMA + F16C code generation on x86-64: without it SIMD multiply-adds become libm calls
 // (about 20x slower) and Float16 conversion is a software routine. swiftc rejects `x86-64-v3`.
-// Such builds need a Haswell-or-newer CPU; see README ("CPU requirements").
+// Such builds need a Haswell-or-newer CPU; see docs/ARCHITECTURE.md ("CPU requirements").
 let cpuFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"], .when(platforms: [.linux]))]
 
 let package = Package(

@@ -9,9 +9,13 @@ import Engine
 import TensorFile
 
 enum Bench {
-    static let usage = "swiftlet bench -m MODEL [-p 512] [-n 128] [-t 2] [-r 3] [--cache-type f16|f32] [--json]\n"
-        + "         encoders: swiftlet bench -m MODEL [-p 128] [--batch 32] [-t 2] [-r 3] [--json]\n"
-        + "         encoder-decoders: swiftlet bench -m MODEL [-p 32] [-n 64] [--beams B] [-t 2] [-r 3] [--cache-type f16|f32] [--json]"
+    /// A decoder's flags: errors quote this line, so they stay one line.
+    static let usage = "swiftlet bench -m MODEL [-p 512] [-n 128] [-t THREADS] [-r 3] [--cache-type f16|f32] [--json] [-v]"
+    /// Every kind of model's, for --help.
+    static let help = Bench.usage + "\n"
+        + "         encoders: swiftlet bench -m MODEL [-p 128] [--batch 32] [-t THREADS] [-r 3] [--json]\n"
+        + "         encoder-decoders: swiftlet bench -m MODEL [-p 32] [-n 64] [--beams B] [-t THREADS] [-r 3] [--cache-type f16|f32] "
+        + "[--json] [-v]"
 
     static func run(_ args: ArraySlice<String>) throws -> Int32 {
         let f = try Flags(args, valued: Common.sessionFlags.union(["-p", "-n", "-r", "--beams"]), booleans: ["--json", "-v"])

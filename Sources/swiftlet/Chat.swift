@@ -6,7 +6,7 @@ import TensorFile
 
 enum Chat {
     static let usage = "swiftlet chat -m MODEL [--system TEXT] [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P] "
-        + "[--repeat-penalty R] [--seed S] [--ctx C] [--context-shift] [-t THREADS]"
+        + "[--repeat-penalty R] [--repeat-last-n N] [--seed S] [--ctx C] [--cache-type f16|f32] [--context-shift] [-t THREADS] [-v]"
 
     static func run(_ args: ArraySlice<String>) throws -> Int32 {
         let f = try Flags(args, valued: Common.sessionFlags.union([

@@ -4,7 +4,7 @@ import Engine
 import TensorFile
 
 enum Classify {
-    static let usage = "swiftlet classify -m MODEL [--json] TEXT [TEXT_PAIR]"
+    static let usage = "swiftlet classify -m MODEL [-t THREADS] [--json] TEXT [TEXT_PAIR]"
 
     static func run(_ args: ArraySlice<String>) throws -> Int32 {
         let f = try Flags(args, valued: EncoderCommon.flags, booleans: ["--json"])

@@ -4,7 +4,7 @@ import Engine
 import TensorFile
 
 enum Embed {
-    static let usage = "swiftlet embed -m MODEL [--normalize] [-f FILE] [-t THREADS] [--batch B] [--json] TEXT..."
+    static let usage = "swiftlet embed -m MODEL [--normalize] [-f FILE] [-t THREADS] [--batch B] [--json] [-v] TEXT..."
 
     static func run(_ args: ArraySlice<String>) throws -> Int32 {
         let f = try Flags(args, valued: EncoderCommon.flags.union(["-f", "--file", "--batch", "-b"]),

@@ -4,7 +4,7 @@ import Engine
 import TensorFile
 
 enum FillMask {
-    static let usage = "swiftlet fill-mask -m MODEL [--top K] [--json] TEXT"
+    static let usage = "swiftlet fill-mask -m MODEL [--top K] [-t THREADS] [--json] TEXT"
 
     static func run(_ args: ArraySlice<String>) throws -> Int32 {
         let f = try Flags(args, valued: EncoderCommon.flags.union(["--top"]), booleans: ["--json"])

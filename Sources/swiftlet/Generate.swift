@@ -113,7 +113,7 @@ enum Generate {
         return 0
     }
 
-    /// generate's --json object (INTERFACE.md); `beams`, a JSON list, when a beam search ran.
+    /// generate's --json object (docs/CLI.md); `beams`, a JSON list, when a beam search ran.
     static func jsonObject(prompt: [Int32], _ r: GenerateResult, text: String, beams: String? = nil, loadMs: Double,
                            memory: (weights: Int, kv: Int, arena: Int)) -> String {
         var out = "{\"prompt_ids\":[\(prompt.map(String.init).joined(separator: ","))],"

@@ -4,9 +4,11 @@ import Quant
 import TensorFile
 
 enum Inspect {
+    static let usage = "swiftlet inspect MODEL [--json]"
+
     static func run(_ args: ArraySlice<String>) throws -> Int32 {
         let flags = try Flags(args, valued: [], booleans: ["--json"])
-        guard flags.positionals.count == 1 else { throw CLIError("usage: swiftlet inspect MODEL [--json]") }
+        guard flags.positionals.count == 1 else { throw CLIError("usage: \(usage)") }
         let file = try GGUFFile(path: flags.positionals[0])
         writeOut(flags.has("--json") ? jsonReport(file) : table(file))
         return 0

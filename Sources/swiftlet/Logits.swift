@@ -5,7 +5,7 @@ import TensorFile
 
 enum Logits {
     static let usage = "swiftlet logits -m MODEL --ids 1,2,3 [--type-ids 0,0,1] [--decoder-ids 0,5] [--hidden] --out FILE [--json] "
-        + "[--ctx C] [--cache-type f16|f32] [-t THREADS]"
+        + "[--ctx C] [--cache-type f16|f32] [-t THREADS] [-v]"
 
     static func run(_ args: ArraySlice<String>) throws -> Int32 {
         let f = try Flags(args, valued: Common.sessionFlags.union(["--ids", "--out", "--type-ids", "--decoder-ids"]),

@@ -7,7 +7,7 @@ import Engine
 import TensorFile
 
 enum NER {
-    static let usage = "swiftlet ner -m MODEL [--json] TEXT"
+    static let usage = "swiftlet ner -m MODEL [-t THREADS] [--json] TEXT"
 
     struct Token {
         let label: String

@@ -4,7 +4,7 @@ import Engine
 import TensorFile
 
 enum NSP {
-    static let usage = "swiftlet nsp -m MODEL [--json] (TEXT_A TEXT_B | --ids 1,2,3 --type-ids 0,0,1)"
+    static let usage = "swiftlet nsp -m MODEL [-t THREADS] [--json] (TEXT_A TEXT_B | --ids 1,2,3 --type-ids 0,0,1)"
 
     static func run(_ args: ArraySlice<String>) throws -> Int32 {
         let f = try Flags(args, valued: EncoderCommon.flags.union(["--ids", "--type-ids"]), booleans: ["--json"])

@@ -4,7 +4,7 @@ import Engine
 import TensorFile
 
 enum Perplexity {
-    static let usage = "swiftlet perplexity -m MODEL -f FILE [--ctx N] [-t THREADS] [--json]"
+    static let usage = "swiftlet perplexity -m MODEL -f FILE [--ctx N] [--cache-type f16|f32] [-t THREADS] [--json] [-v]"
 
     static func run(_ args: ArraySlice<String>) throws -> Int32 {
         let f = try Flags(args, valued: Common.sessionFlags.union(["-f", "--file"]), booleans: ["--json", "-v"])

@@ -8,7 +8,7 @@ import Engine
 import TensorFile
 
 enum QA {
-    static let usage = "swiftlet qa -m MODEL --question Q --context C [--max-answer-len 15] [--doc-stride N] [--json]"
+    static let usage = "swiftlet qa -m MODEL --question Q --context C [--max-answer-len 15] [--doc-stride N] [-t THREADS] [--json]"
 
     static func run(_ args: ArraySlice<String>) throws -> Int32 {
         let f = try Flags(args, valued: EncoderCommon.flags.union(["--question", "--context", "--max-answer-len", "--doc-stride"]),

@@ -12,7 +12,7 @@ enum Tokenize {
     static func run(_ args: ArraySlice<String>) throws -> Int32 {
         let flags = try Flags(args, valued: ["-m", "--model"], booleans: ["--no-special", "--no-parse-special", "--json"])
         guard let path = flags.value("-m") ?? flags.value("--model"), flags.positionals.count == 1 else {
-            throw CLIError(usage)
+            throw CLIError("usage: \(usage)")
         }
         let tokenizer = try Tokenizer(GGUFFile(path: path))
         let ids = tokenizer.encode(flags.positionals[0], addSpecial: !flags.has("--no-special"),

@@ -7,13 +7,13 @@ import Glibc
 let commands = "inspect, tokenize, generate, chat, logits, perplexity, bench, embed, fill-mask, nsp, classify, ner, qa"
 let usage = """
     usage: swiftlet COMMAND ...
-      inspect MODEL [--json]     metadata and tensors of a GGUF file
+      \(Inspect.usage)
       \(Tokenize.usage)
       \(Generate.usage)
       \(Chat.usage)
       \(Logits.usage)
       \(Perplexity.usage)
-      \(Bench.usage)
+      \(Bench.help)
       \(Embed.usage)
       \(FillMask.usage)
       \(NSP.usage)

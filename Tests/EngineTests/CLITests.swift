@@ -1,4 +1,4 @@
-// The decoder commands through the built `swiftlet` executable: outputs per INTERFACE.md, and bad input
+// The decoder commands through the built `swiftlet` executable: outputs per docs/CLI.md, and bad input
 // failing with exit 1 and one `error:` line.
 
 import Foundation

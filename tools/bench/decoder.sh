@@ -5,7 +5,7 @@
 # llama-simple, same prompt, same context). Prints the ratios swiftlet/llama.cpp.
 #
 # usage: tools/bench/decoder.sh [LLAMA_CPP_BIN_DIR]     (default: ../llamacpp/*/vendor/llama.cpp/build/bin)
-# llama.cpp comes from the llama-cpp-python sdist, see README ("Comparing with llama.cpp").
+# llama.cpp comes from the llama-cpp-python sdist, see tools/bench/README.md.
 # Env: THREADS (2), REPS (3), TYPES ("q4_1 q4_0 q8_0").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
