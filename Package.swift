@@ -12,6 +12,8 @@ let package = Package(
     products: [
         // libSwiftlet.a: the engine and its C surface (include/swiftlet.h); tools/build-lib.sh names it libswiftlet.a.
         .library(name: "Swiftlet", type: .static, targets: ["CAPI"]),
+        // The Swift API (Sources/SwiftletKit) for Swift packages; the C library is a layer over it.
+        .library(name: "SwiftletKit", targets: ["SwiftletKit"]),
         .executable(name: "quantize", targets: ["quantize"]),
         .executable(name: "swiftlet", targets: ["swiftlet"]),
     ],
@@ -26,9 +28,11 @@ let package = Package(
         // Text to token ids and back, from a GGUF's tokenizer.* metadata; no weights, no kernels.
         .target(name: "Tokenizer", dependencies: ["TensorFile"], swiftSettings: cpuFlags),
         .target(name: "Engine", dependencies: ["Quant", "TensorFile", "Kernels", "Tokenizer"], swiftSettings: cpuFlags),
+        // The Swift API: Model, Session (generate, stream, translate, embed, tokenize), the C API's parameters.
+        .target(name: "SwiftletKit", dependencies: ["Engine", "TensorFile", "Tokenizer"], swiftSettings: cpuFlags),
         // The C declarations (include/swiftlet.h, linked into Sources/CSwiftlet/include) and their Swift side.
         .target(name: "CSwiftlet"),
-        .target(name: "CAPI", dependencies: ["Engine", "CSwiftlet"], swiftSettings: cpuFlags),
+        .target(name: "CAPI", dependencies: ["SwiftletKit", "CSwiftlet"], swiftSettings: cpuFlags),
         // The converter behind `quantize`; not part of the Swiftlet library product.
         .target(name: "Converter", dependencies: ["Engine"], swiftSettings: cpuFlags),
         .executableTarget(name: "quantize", dependencies: ["Converter"], swiftSettings: cpuFlags),
@@ -40,6 +44,7 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Quant"], swiftSettings: cpuFlags),
         // Counts mallocs in the test process (symbol interposition) for the zero-allocation test.
         .target(name: "AllocCounter", path: "Tests/AllocCounter"),
+        .testTarget(name: "SwiftletKitTests", dependencies: ["SwiftletKit", "Engine", "TestSupport"], swiftSettings: cpuFlags),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Tokenizer", "Converter", "TestSupport", "AllocCounter"], swiftSettings: cpuFlags),
     ]
 )
