@@ -50,7 +50,7 @@ public enum BART {
 
     static let entry = ArchitectureEntry(
         name: Family.bart.architecture, huggingFace: ["BartForConditionalGeneration"], conversion: conversion,
-        load: { (r) throws(ModelError) in .seq2seq(try BARTModel(r, .bart)) }, keepsFloat: { $0.contains("position_embd.") })
+        load: { (r) throws(ModelError) in .seq2seq(try BARTModel(r, .bart)) }, keepsFloat: { $0.hasSuffix("position_embd.weight") })
     static let marianEntry = ArchitectureEntry(
         name: Family.marian.architecture, huggingFace: ["MarianMTModel"], conversion: marianConversion,
         load: { (r) throws(ModelError) in .seq2seq(try BARTModel(r, .marian)) })

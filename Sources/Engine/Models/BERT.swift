@@ -55,7 +55,7 @@ public enum BERT {
 
     /// Learned position and token-type tables stay F32, as llama.cpp's converter keeps them.
     @Sendable static func keepsFloat(_ name: String) -> Bool {
-        name.contains("position_embd.") || name.hasPrefix("token_types.")
+        name.hasSuffix("position_embd.weight") || name.hasPrefix("token_types.")
     }
     typealias N = BERTWeights.Name
 

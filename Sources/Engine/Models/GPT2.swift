@@ -30,7 +30,7 @@ public final class GPT2: DecoderNet {
     static let architecture = "gpt2"
     static let entry = ArchitectureEntry(
         name: architecture, huggingFace: ["GPT2LMHeadModel", "GPT2Model"], conversion: conversion,
-        load: { (r) throws(ModelError) in .decoder(try GPT2(r)) }, keepsFloat: { $0.contains("position_embd.") })
+        load: { (r) throws(ModelError) in .decoder(try GPT2(r)) }, keepsFloat: { $0.hasSuffix("position_embd.weight") })
     let shape: DecoderShape
     let w: GPT2Weights
 

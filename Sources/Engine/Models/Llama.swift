@@ -46,7 +46,7 @@ public final class Llama: DecoderNet {
     static let entry = ArchitectureEntry(
         name: architecture, huggingFace: ["LlamaForCausalLM", "MistralForCausalLM", "MixtralForCausalLM"],
         conversion: conversion, load: { (r) throws(ModelError) in .decoder(try Llama(r)) },
-        keepsFloat: { $0.contains("ffn_gate_inp.weight") })  // MoE routers
+        keepsFloat: { $0.hasSuffix("ffn_gate_inp.weight") })  // MoE routers
     let shape: DecoderShape
     let w: LlamaWeights
 

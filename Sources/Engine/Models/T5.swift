@@ -57,7 +57,7 @@ public final class T5: EncoderDecoderNet, @unchecked Sendable {  // weights are 
     static let entry = ArchitectureEntry(
         name: architecture, huggingFace: ["T5ForConditionalGeneration"], conversion: conversion,
         load: { (r) throws(ModelError) in .seq2seq(try T5(r)) },
-        keepsFloat: { $0.contains("attn_rel_b.weight") })  // the relative position biases
+        keepsFloat: { $0.hasSuffix("attn_rel_b.weight") })  // the relative position biases
     let dim, heads, headDim, ff, vocab, buckets, maxDistance: Int
     var maxInner: Int { inner }
     var maxFF: Int { ff }

@@ -50,7 +50,7 @@ public final class XLNet: DecoderNet, @unchecked Sendable {  // weights are view
     static let entry = ArchitectureEntry(
         name: architecture, huggingFace: ["XLNetLMHeadModel"], conversion: conversion,
         load: { (r) throws(ModelError) in .decoder(try XLNet(r)) },
-        keepsFloat: { $0.contains("attn_seg_embd.weight") })  // per-layer segment embeddings, token types' counterpart
+        keepsFloat: { $0.hasSuffix("attn_seg_embd.weight") })  // per-layer segment embeddings, token types' counterpart
     let shape: DecoderShape
     let embedding: Matrix                        // (vocab, dim); also the head's matrix
     let maskEmbedding: UnsafePointer<Float>      // (dim) the query stream's input
