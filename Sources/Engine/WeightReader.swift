@@ -10,17 +10,18 @@ struct WeightReader {
 
     func has(_ name: String) -> Bool { file.info(name) != nil }
 
-    /// A (rows, cols) matrix in any type the kernels compute with; GGUF stores its shape as [cols, rows].
+    /// A (rows, cols) matrix in any type the kernels multiply (checked here, so Matrix's precondition holds);
+    /// GGUF stores its shape as [cols, rows].
     func matrix(_ name: String, rows: Int, cols: Int) throws(ModelError) -> Matrix {
         let view = try tensor(name, shape: [cols, rows])
-        guard view.type.isComputable else { throw .unsupported("tensor '\(name)': type \(view.type.name)") }
+        guard Matrix.canMultiply(view.type) else { throw .unsupported("tensor '\(name)': type \(view.type.name)") }
         return Matrix(view.data, type: view.type, rows: rows, cols: cols)
     }
 
     /// `count` matrices of (rows, cols) stacked in one 3-D tensor (a mixture's experts); GGUF shape [cols, rows, count].
     func stacked(_ name: String, count: Int, rows: Int, cols: Int) throws(ModelError) -> [Matrix] {
         let view = try tensor(name, shape: [cols, rows, count])
-        guard view.type.isComputable else { throw .unsupported("tensor '\(name)': type \(view.type.name)") }
+        guard Matrix.canMultiply(view.type) else { throw .unsupported("tensor '\(name)': type \(view.type.name)") }
         let bytes = rows * view.type.byteCount(elements: cols)!
         return (0..<count).map { Matrix(view.data + $0 * bytes, type: view.type, rows: rows, cols: cols) }
     }

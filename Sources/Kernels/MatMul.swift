@@ -1,11 +1,11 @@
 // Matrix multiplication with ggml-layout weights: y = x · Wᵀ for a batch of activation rows.
 //
-// As in ggml: for quantized weights the activations are quantized once per call into `scratch` (32-element
-// blocks of int8 values with a float scale, the values of Q8_0), and each weight block is dotted with them in
-// integers (MatMulQuant.swift); float weights are dotted with the float activations (MatMulFloat.swift).
-// Rows are split among the pool's threads; which kernel computes a (row, token) depends only on whether the
-// batch has one token or more (groups of four tokens share each weight load), never on the thread count, so results
-// are identical for any number of threads.
+// As in ggml: each weight type's kernels (KernelSet.swift) say what the activations become; for quantized weights
+// they are quantized once per call into `scratch` (for Q8_0, Q4_0 and Q4_1: 32-element blocks of the values of Q8_0
+// with a float scale) and each weight block is dotted with them in integers (MatMulQuant.swift); float weights are
+// dotted with the float activations (MatMulFloat.swift). Rows are split among the pool's threads; which kernel
+// computes a (row, token) depends only on whether the batch has one token or more (groups of four tokens share
+// each weight load), never on the thread count, so results are identical for any number of threads.
 
 import Quant
 
@@ -20,26 +20,37 @@ public struct Matrix: @unchecked Sendable {
     /// activations' rounding all but disappears; decoders keep ggml's rounding, so their results compare
     /// with llama.cpp's.
     public var wideActivations = false
+    /// Looked up once, here, rather than per product.
+    let kernels: MatMulKernels
 
+    /// - Precondition: `Matrix.canMultiply(type)` (loaders check it and name the tensor) and whole blocks per row.
     public init(_ data: UnsafeRawPointer, type: GGMLType, rows: Int, cols: Int) {
-        precondition(type.isComputable && cols % type.blockSize == 0)
+        guard let kernels = KernelSet.selected.kernels(for: type) else {
+            preconditionFailure("Matrix: no \(type.name) kernels in the \(KernelSet.selected.name) set")
+        }
+        precondition(cols % type.blockSize == 0)
         self.data = data
         self.type = type
         self.rows = rows
         self.cols = cols
         rowBytes = type.byteCount(elements: cols)!
+        self.kernels = kernels
     }
+
+    /// Whether this process's kernels multiply `type` weights: what a loader checks before making a Matrix.
+    public static func canMultiply(_ type: GGMLType) -> Bool { KernelSet.selected.kernels(for: type) != nil }
 
     public func row(_ r: Int) -> UnsafeRawPointer { data + r * rowBytes }
 }
 
 /// Bytes of scratch `matMul` needs for `tokens` activation rows of `cols` against weights of `type`,
 /// on a pool of `threads` threads (the same for any thread count). 0 for float weights.
+/// - Precondition: `Matrix.canMultiply(type)`.
 public func matMulScratchBytes(_ type: GGMLType, cols: Int, tokens: Int, threads: Int) -> Int {
-    switch type {
-    case .q8_0, .q4_0, .q4_1: tokens * QuantizedActivations.rowBytes(cols: cols)
-    default: 0
+    guard let kernels = KernelSet.selected.kernels(for: type) else {
+        preconditionFailure("matMulScratchBytes: no \(type.name) kernels, so no Matrix of that type")
     }
+    return tokens * (kernels.activations?.rowBytes(cols) ?? 0)
 }
 
 /// y[t, r] = Σ_c W[r, c] · x[t, c] for t < tokens, r < w.rows.
@@ -52,17 +63,9 @@ public func matMul(_ w: Matrix, _ x: UnsafePointer<Float>, tokens: Int, into y: 
     guard tokens > 0, w.rows > 0 else { return }
     // The per-thread work goes to the pool as capture-free functions and a pointer to the arguments on
     // this stack: no allocation per call.
-    let q = QuantizedJob(w: w, x: x, tokens: tokens, y: y, yStride: yStride, scratch: scratch)
-    var f: FloatJob { FloatJob(w: w, x: x, tokens: tokens, y: y, yStride: yStride) }
-    switch w.type {
-    case .q8_0: matMulQuantized(q, pool) { c, t, n in quantizedShare(Q8_0Block.self, c, t, n) }
-    case .q4_0: matMulQuantized(q, pool) { c, t, n in quantizedShare(Q4_0Block.self, c, t, n) }
-    case .q4_1: matMulQuantized(q, pool) { c, t, n in quantizedShare(Q4_1Block.self, c, t, n) }
-    case .f32: withUnsafePointer(to: f) { pool.run(context: $0) { c, t, n in floatShare(F32Row.self, c, t, n) } }
-    case .f16: withUnsafePointer(to: f) { pool.run(context: $0) { c, t, n in floatShare(F16Row.self, c, t, n) } }
-    case .bf16: withUnsafePointer(to: f) { pool.run(context: $0) { c, t, n in floatShare(BF16Row.self, c, t, n) } }
-    default: preconditionFailure("matMul: \(w.type.name) weights are not supported")
-    }
+    let job = MatMulJob(w: w, x: x, tokens: tokens, y: y, yStride: yStride, scratch: scratch)
+    quantizeActivations(job, pool)
+    withUnsafePointer(to: job) { pool.run(context: $0, w.kernels.rows) }
 }
 
 /// One output of a fused product: y[t, r] = Σ_c W[r, c] · x[t, c], rows of y `yStride` apart.
@@ -84,7 +87,7 @@ public struct MatMulOutput {
 public func matMul(_ a: MatMulOutput, _ b: MatMulOutput, _ c: MatMulOutput?, _ x: UnsafePointer<Float>,
                    tokens: Int, scratch: UnsafeMutableRawPointer, pool: ThreadPool) {
     let type = a.w.type, cols = a.w.cols
-    let quantized = type == .q8_0 || type == .q4_0 || type == .q4_1  // no array literal: it would allocate
+    let quantized = a.w.kernels.activations != nil   // float weights have no quantizing to share
     let wide = a.w.wideActivations
     let fusable = quantized && b.w.type == type && b.w.cols == cols && b.w.wideActivations == wide
         && (c.map { $0.w.type == type && $0.w.cols == cols && $0.w.wideActivations == wide } ?? true) && tokens > 0
@@ -94,19 +97,78 @@ public func matMul(_ a: MatMulOutput, _ b: MatMulOutput, _ c: MatMulOutput?, _ x
         if let c { matMul(c.w, x, tokens: tokens, into: c.y, yStride: c.yStride, scratch: scratch, pool: pool) }
         return
     }
-    func job(_ o: MatMulOutput) -> QuantizedJob {
+    func job(_ o: MatMulOutput) -> MatMulJob {
         precondition(o.yStride >= o.w.rows || tokens <= 1)
-        return QuantizedJob(w: o.w, x: x, tokens: tokens, y: o.y, yStride: o.yStride, scratch: scratch)
+        return MatMulJob(w: o.w, x: x, tokens: tokens, y: o.y, yStride: o.yStride, scratch: scratch)
     }
-    let fused = FusedJob(a: job(a), b: job(b), c: job(c ?? b), count: c == nil ? 2 : 3)
+    let fused = FusedJob(a: job(a), b: job(b), c: job(c ?? b), count: c == nil ? 2 : 3, rows: a.w.kernels.rows)
     quantizeActivations(fused.a, pool)
-    withUnsafePointer(to: fused) { context in
-        switch type {
-        case .q8_0: pool.run(context: context) { c, t, n in fusedShare(Q8_0Block.self, c, t, n) }
-        case .q4_0: pool.run(context: context) { c, t, n in fusedShare(Q4_0Block.self, c, t, n) }
-        default: pool.run(context: context) { c, t, n in fusedShare(Q4_1Block.self, c, t, n) }
+    withUnsafePointer(to: fused) { pool.run(context: $0) { c, t, n in fusedShare(c, t, n) } }
+}
+
+// MARK: driver
+
+/// What every thread of a matMul needs, on the caller's stack (ThreadPool.run(context:_:)).
+struct MatMulJob {
+    let w: Matrix
+    let x: UnsafePointer<Float>
+    let tokens: Int
+    let y: UnsafeMutablePointer<Float>
+    let yStride: Int
+    /// Each token's quantized activations, `activationBytes` apart (unused by float weights).
+    let scratch: UnsafeMutableRawPointer
+    let activationBytes: Int
+
+    init(w: Matrix, x: UnsafePointer<Float>, tokens: Int, y: UnsafeMutablePointer<Float>, yStride: Int,
+         scratch: UnsafeMutableRawPointer) {
+        self.w = w
+        self.x = x
+        self.tokens = tokens
+        self.y = y
+        self.yStride = yStride
+        self.scratch = scratch
+        activationBytes = w.kernels.activations?.rowBytes(w.cols) ?? 0
+    }
+
+    /// Token t's quantized activations.
+    @inline(__always) func activations(_ t: Int) -> UnsafeRawPointer { UnsafeRawPointer(scratch + t * activationBytes) }
+}
+
+/// Quantizes job.x into job.scratch with the weights' activation kernels, if they have any: on this thread when
+/// it is little work (below a dispatch's cost), else split.
+func quantizeActivations(_ job: MatMulJob, _ pool: ThreadPool) {
+    guard job.w.kernels.activations != nil else { return }
+    withUnsafePointer(to: job) { context in
+        if job.tokens * job.w.cols <= 8192 || pool.threadCount == 1 {
+            quantizeShare(context, 0, 1)
+        } else {
+            pool.run(context: context) { context, thread, threads in quantizeShare(context, thread, threads) }
         }
     }
+}
+
+/// Quantizes this thread's share of the tokens into scratch.
+func quantizeShare(_ context: UnsafeRawPointer, _ thread: Int, _ threads: Int) {
+    let job = context.load(as: MatMulJob.self)
+    guard let a = job.w.kernels.activations else { return }
+    for t in rowShare(job.tokens, thread: thread, threads: threads, granule: 1) {
+        a.quantize(job.x + t * job.w.cols, job.w.cols, job.w.wideActivations, job.scratch + t * job.activationBytes)
+    }
+}
+
+/// Products of the same quantized activations with two or three matrices of one type and row length.
+struct FusedJob {
+    let a, b, c: MatMulJob
+    let count: Int
+    let rows: ThreadPool.Job
+}
+
+/// This thread's share of the rows of every matrix of a fused job.
+func fusedShare(_ context: UnsafeRawPointer, _ thread: Int, _ threads: Int) {
+    let f = context.load(as: FusedJob.self)
+    withUnsafePointer(to: f.a) { f.rows($0, thread, threads) }
+    withUnsafePointer(to: f.b) { f.rows($0, thread, threads) }
+    if f.count == 3 { withUnsafePointer(to: f.c) { f.rows($0, thread, threads) } }
 }
 
 /// This thread's share of `rows`, split in whole groups of `granule` rows.

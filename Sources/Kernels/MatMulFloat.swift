@@ -100,19 +100,10 @@ func dotRow4Tokens<R: FloatRow>(_: R.Type, _ w: UnsafeRawPointer, cols: Int, _ t
     return s
 }
 
-/// What every thread of a float matMul needs, on the caller's stack (ThreadPool.run(context:_:)).
-struct FloatJob {
-    let w: Matrix
-    let x: UnsafePointer<Float>
-    let tokens: Int
-    let y: UnsafeMutablePointer<Float>
-    let yStride: Int
-}
-
-/// This thread's share of the rows, all tokens.
+/// This thread's share of the rows, all tokens: a KernelSet entry's `rows` for a float type.
 @inline(__always)
 func floatShare<R: FloatRow>(_: R.Type, _ context: UnsafeRawPointer, _ thread: Int, _ threads: Int) {
-    let job = context.load(as: FloatJob.self)
+    let job = context.load(as: MatMulJob.self)
     let w = job.w, x = job.x, cols = w.cols
     let share = rowShare(w.rows, thread: thread, threads: threads)
     forEachTile(share, tokens: job.tokens, rowBytes: w.rowBytes, into: job.y, yStride: job.yStride,

@@ -15,13 +15,13 @@ import Quant
 
 // MARK: activations
 
-/// One token's quantized activations in scratch, `rowBytes(cols:)` apart:
+/// One token's Q8_0 activations in scratch (ActivationKernels.q8_0), `rowBytes(cols:)` apart:
 /// Int16 q[cols] | Float d[cols/32] | Float s[cols/32] (s = d·Σq, used by Q4_1).
-enum QuantizedActivations {
+enum Q8_0Activations {
     static func rowBytes(cols: Int) -> Int { (2 * cols + 8 * (cols / 32) + 63) & ~63 }
 }
 
-/// Quantizes one row of `cols` floats (a multiple of 32) into `out` (QuantizedActivations layout): to ±127 with
+/// Quantizes one row of `cols` floats (a multiple of 32) into `out` (Q8_0Activations layout): to ±127 with
 /// the scale rounded to f16, as ggml's Q8_0, or with `wide` to ±32767 with the scale kept in float. Either way
 /// the products with weights (|q| ≤ 127 for every block type) and their sums in vpmaddwd's lanes (4 products
 /// each) stay below 2³¹.
@@ -104,9 +104,10 @@ extension SIMD8<UInt32> {
 
 // MARK: weight blocks
 
-/// A 32-element weight block format: its 32 integers widened to Int16 (elements 0..<16 and 16..<32),
-/// its scale, and for Q4_1 its minimum.
-protocol QuantBlock {
+/// A 32-element weight block format whose dots pair with Q8_0 activations: its 32 integers widened to Int16
+/// (elements 0..<16 and 16..<32), its scale, and for Q4_1 its minimum. (256-element super-blocks, with several
+/// scales each, pair with Q8_K activations and have kernels of their own.)
+protocol Block32 {
     static var bytes: Int { get }
     static func values(_ p: UnsafeRawPointer) -> (SIMD16<Int16>, SIMD16<Int16>)
     /// Whether blocks have a minimum m (x = d·q + m, m the f16 after d): then the dot adds m·Σx.
@@ -117,7 +118,7 @@ protocol QuantBlock {
 /// Without a minimum: vpbroadcastw, vcvtph2ps, vpermps. (Converting a lone 16-bit load instead compiles to
 /// vpinsrw into whatever register LLVM picks, often an accumulator, which made every block wait for the
 /// previous block's FMA and halved the speed.) With one: vmovq, vcvtph2ps, both lanes used, no vpinsrw.
-@inline(__always) func scaleAndMinimum<B: QuantBlock>(_: B.Type, _ p: UnsafeRawPointer)
+@inline(__always) func scaleAndMinimum<B: Block32>(_: B.Type, _ p: UnsafeRawPointer)
     -> (d: SIMD8<Float>, m8: SIMD8<Float>) {
     if B.hasMinimum {
         let h = floats(p.loadUnaligned(as: SIMD4<Float16>.self))   // every block is ≥ 8 bytes
@@ -128,7 +129,7 @@ protocol QuantBlock {
     return (SIMD8(f[0], f[0], f[0], f[0], f[4], f[4], f[4], f[4]), SIMD8())
 }
 
-enum Q8_0Block: QuantBlock {
+enum Q8_0Block: Block32 {
     static var bytes: Int { 34 }
     // 2× vpmovsxbw ymm, mem
     @inline(__always) static func values(_ p: UnsafeRawPointer) -> (SIMD16<Int16>, SIMD16<Int16>) {
@@ -138,7 +139,7 @@ enum Q8_0Block: QuantBlock {
     static var hasMinimum: Bool { false }
 }
 
-enum Q4_0Block: QuantBlock {
+enum Q4_0Block: Block32 {
     static var bytes: Int { 18 }
     // vpmovzxbw ymm, mem; vpand; vpsrlw; 2× vpaddw (−8)
     @inline(__always) static func values(_ p: UnsafeRawPointer) -> (SIMD16<Int16>, SIMD16<Int16>) {
@@ -148,7 +149,7 @@ enum Q4_0Block: QuantBlock {
     static var hasMinimum: Bool { false }
 }
 
-enum Q4_1Block: QuantBlock {
+enum Q4_1Block: Block32 {
     static var bytes: Int { 20 }
     // vpmovzxbw ymm, mem; vpand; vpsrlw
     @inline(__always) static func values(_ p: UnsafeRawPointer) -> (SIMD16<Int16>, SIMD16<Int16>) {
@@ -186,9 +187,9 @@ enum Q4_1Block: QuantBlock {
 /// m/8·s in each of its 8 lanes; two accumulators so that neither waits on the other's FMA.
 /// `x` points at the token's 32 Int16 values of this block.
 @inline(__always)
-func accumulate<B: QuantBlock>(_: B.Type, _ acc: inout SIMD8<Float>, _ accMin: inout SIMD8<Float>,
-                               _ w: (SIMD16<Int16>, SIMD16<Int16>), _ dm: (d: SIMD8<Float>, m8: SIMD8<Float>),
-                               x: UnsafeRawPointer, dx: Float, sx: Float) {
+func accumulate<B: Block32>(_: B.Type, _ acc: inout SIMD8<Float>, _ accMin: inout SIMD8<Float>,
+                            _ w: (SIMD16<Int16>, SIMD16<Int16>), _ dm: (d: SIMD8<Float>, m8: SIMD8<Float>),
+                            x: UnsafeRawPointer, dx: Float, sx: Float) {
     let dot = multiplyAddPairs(w.0, x.loadUnaligned(as: SIMD16<Int16>.self))
         &+ multiplyAddPairs(w.1, x.loadUnaligned(fromByteOffset: 32, as: SIMD16<Int16>.self))
     acc = acc.addingProduct(SIMD8<Float>(dot), dm.d * SIMD8<Float>(repeating: dx))
@@ -218,7 +219,7 @@ struct ActivationRow {
 // Loop body per 2 blocks: 2× (weight unpack, 2× vpmaddwd ymm, mem, vpaddd, vcvtdq2ps, vmulps,
 // vfmadd231ps); no calls.
 @inline(never)
-func dotRow<B: QuantBlock>(_: B.Type, _ w: UnsafeRawPointer, blocks: Int, _ x: ActivationRow) -> Float {
+func dotRow<B: Block32>(_: B.Type, _ w: UnsafeRawPointer, blocks: Int, _ x: ActivationRow) -> Float {
     var a0 = SIMD8<Float>(), m0 = SIMD8<Float>(), a1 = SIMD8<Float>(), m1 = SIMD8<Float>()
     var b = 0
     while b + 2 <= blocks {
@@ -239,9 +240,9 @@ func dotRow<B: QuantBlock>(_: B.Type, _ w: UnsafeRawPointer, blocks: Int, _ x: A
 // Loop body per block: 1 weight unpack, then 4× (2× vpmaddwd ymm, mem, vpaddd, vcvtdq2ps, vmulps,
 // vfmadd231ps); no calls.
 @inline(never)
-func dotRow4Tokens<B: QuantBlock>(_: B.Type, _ w: UnsafeRawPointer, blocks: Int,
-                                  _ x0: ActivationRow, _ x1: ActivationRow, _ x2: ActivationRow,
-                                  _ x3: ActivationRow) -> SIMD4<Float> {
+func dotRow4Tokens<B: Block32>(_: B.Type, _ w: UnsafeRawPointer, blocks: Int,
+                               _ x0: ActivationRow, _ x1: ActivationRow, _ x2: ActivationRow,
+                               _ x3: ActivationRow) -> SIMD4<Float> {
     var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
     var m0 = SIMD8<Float>(), m1 = SIMD8<Float>(), m2 = SIMD8<Float>(), m3 = SIMD8<Float>()
     for b in 0..<blocks {
@@ -257,68 +258,17 @@ func dotRow4Tokens<B: QuantBlock>(_: B.Type, _ w: UnsafeRawPointer, blocks: Int,
 
 // MARK: driver
 
-/// What every thread of a quantized matMul needs, on the caller's stack (ThreadPool.run(context:_:)).
-struct QuantizedJob {
-    let w: Matrix
-    let x: UnsafePointer<Float>
-    let tokens: Int
-    let y: UnsafeMutablePointer<Float>
-    let yStride: Int
-    let scratch: UnsafeMutableRawPointer
-    var actBytes: Int { QuantizedActivations.rowBytes(cols: w.cols) }
-    func act(_ t: Int) -> ActivationRow { ActivationRow(scratch + t * actBytes, cols: w.cols) }
-}
-
-/// Quantizes this thread's share of the tokens into scratch.
-func quantizeShare(_ context: UnsafeRawPointer, _ thread: Int, _ threads: Int) {
-    let job = context.load(as: QuantizedJob.self)
-    for t in rowShare(job.tokens, thread: thread, threads: threads, granule: 1) {
-        quantizeActivations(job.x + t * job.w.cols, cols: job.w.cols, wide: job.w.wideActivations,
-                            into: job.scratch + t * job.actBytes)
-    }
-}
-
-func matMulQuantized(_ job: QuantizedJob, _ pool: ThreadPool, _ rows: ThreadPool.Job) {
-    quantizeActivations(job, pool)
-    withUnsafePointer(to: job) { pool.run(context: $0, rows) }
-}
-
-/// Quantizes job.x into job.scratch: on this thread when it is little work (below a dispatch's cost), else split.
-func quantizeActivations(_ job: QuantizedJob, _ pool: ThreadPool) {
-    withUnsafePointer(to: job) { context in
-        if job.tokens * job.w.cols <= 8192 || pool.threadCount == 1 {
-            quantizeShare(context, 0, 1)
-        } else {
-            pool.run(context: context) { context, thread, threads in quantizeShare(context, thread, threads) }
-        }
-    }
-}
-
-/// Products of the same quantized activations with two or three matrices of one type and row length.
-struct FusedJob {
-    let a, b, c: QuantizedJob
-    let count: Int
-}
-
-/// This thread's share of the rows of every matrix of a fused job.
+/// This thread's share of the rows, all tokens: a KernelSet entry's `rows` for a 32-element block type.
 @inline(__always)
-func fusedShare<B: QuantBlock>(_: B.Type, _ context: UnsafeRawPointer, _ thread: Int, _ threads: Int) {
-    let f = context.load(as: FusedJob.self)
-    withUnsafePointer(to: f.a) { quantizedShare(B.self, $0, thread, threads) }
-    withUnsafePointer(to: f.b) { quantizedShare(B.self, $0, thread, threads) }
-    if f.count == 3 { withUnsafePointer(to: f.c) { quantizedShare(B.self, $0, thread, threads) } }
-}
-
-/// This thread's share of the rows, all tokens.
-@inline(__always)
-func quantizedShare<B: QuantBlock>(_: B.Type, _ context: UnsafeRawPointer, _ thread: Int, _ threads: Int) {
-    let job = context.load(as: QuantizedJob.self)
+func quantizedShare<B: Block32>(_: B.Type, _ context: UnsafeRawPointer, _ thread: Int, _ threads: Int) {
+    let job = context.load(as: MatMulJob.self)
     let w = job.w, blocks = w.cols / 32
+    func act(_ t: Int) -> ActivationRow { ActivationRow(job.activations(t), cols: w.cols) }
     let share = rowShare(w.rows, thread: thread, threads: threads)
     forEachTile(share, tokens: job.tokens, rowBytes: w.rowBytes, into: job.y, yStride: job.yStride,
-                one: { r, t in dotRow(B.self, w.row(r), blocks: blocks, job.act(t)) },
+                one: { r, t in dotRow(B.self, w.row(r), blocks: blocks, act(t)) },
                 four: { r, t, last in
-                    dotRow4Tokens(B.self, w.row(r), blocks: blocks, job.act(t), job.act(min(t + 1, last)),
-                                  job.act(min(t + 2, last)), job.act(min(t + 3, last)))
+                    dotRow4Tokens(B.self, w.row(r), blocks: blocks, act(t), act(min(t + 1, last)),
+                                  act(min(t + 2, last)), act(min(t + 3, last)))
                 })
 }

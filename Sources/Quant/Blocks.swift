@@ -1,5 +1,6 @@
 // Quantize and dequantize one row of blocks, bit-identical to ggml's reference C code
-// (ggml-quants.c quantize_row_*_ref / dequantize_row_*) and to gguf-py's gguf.quants.
+// (ggml-quants.c quantize_row_*_ref / dequantize_row_*) and to gguf-py's gguf.quants: a pair of row functions
+// per computable type, entered in the table (BlockFormat.swift), and the entry points that look them up.
 //
 // Block layouts (little-endian, packed):
 //   Q8_0 (34 B / 32):  f16 d,        int8 q[32]             x = d·q
@@ -17,67 +18,91 @@
 /// Quantizes `count` floats (a whole number of blocks) into `type`'s blocks at `dst`.
 /// - Precondition: `type.isComputable` and `count % type.blockSize == 0`; `dst` holds `type.byteCount(count)` bytes.
 public func quantizeRow(_ src: UnsafePointer<Float>, count: Int, as type: GGMLType, into dst: UnsafeMutableRawPointer) {
-    precondition(count % type.blockSize == 0, "row of \(count) is not whole \(type.name) blocks")
-    switch type {
-    case .f32:
-        dst.copyMemory(from: src, byteCount: count * 4)
-    case .f16:
-        let out = dst.assumingMemoryBound(to: UInt16.self)
-        for i in 0..<count { out[i] = f16Bits(src[i]) }
-    case .bf16:
-        let out = dst.assumingMemoryBound(to: UInt16.self)
-        for i in 0..<count { out[i] = bf16Bits(src[i]) }
-    case .q8_0:
-        for b in 0..<count / 32 { quantizeBlockQ8_0(src + b * 32, dst + b * 34) }
-    case .q4_0:
-        for b in 0..<count / 32 { quantizeBlockQ4_0(src + b * 32, dst + b * 18) }
-    case .q4_1:
-        for b in 0..<count / 32 { quantizeBlockQ4_1(src + b * 32, dst + b * 20) }
-    default:
-        preconditionFailure("quantizeRow: \(type.name) is not computable")
-    }
+    let f = type.format
+    guard let codec = f.codec else { preconditionFailure("quantizeRow: \(type.name) is not computable") }
+    precondition(count % f.size == 0, "row of \(count) is not whole \(type.name) blocks")
+    codec.quantize(src, count, dst)
 }
 
 /// Expands `count` elements of `type` at `src` into floats.
 /// - Precondition: `type.isComputable` and `count % type.blockSize == 0`.
 public func dequantizeRow(_ src: UnsafeRawPointer, count: Int, as type: GGMLType, into dst: UnsafeMutablePointer<Float>) {
-    precondition(count % type.blockSize == 0, "row of \(count) is not whole \(type.name) blocks")
-    switch type {
-    case .f32:
-        dst.update(from: src.assumingMemoryBound(to: Float.self), count: count)
-    case .f16:
-        for i in 0..<count { dst[i] = floatFromF16(src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) }
-    case .bf16:
-        for i in 0..<count { dst[i] = floatFromBF16(src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) }
-    case .q8_0:
-        for b in 0..<count / 32 {
-            let block = src + b * 34, out = dst + b * 32
-            let d = floatFromF16(block.loadUnaligned(as: UInt16.self))
-            for j in 0..<32 { out[j] = d * Float(block.load(fromByteOffset: 2 + j, as: Int8.self)) }
+    let f = type.format
+    guard let codec = f.codec else { preconditionFailure("dequantizeRow: \(type.name) is not computable") }
+    precondition(count % f.size == 0, "row of \(count) is not whole \(type.name) blocks")
+    codec.dequantize(src, count, dst)
+}
+
+// MARK: rows, one pair per computable type (the table's codecs)
+
+func quantizeRowF32(_ src: UnsafePointer<Float>, _ count: Int, _ dst: UnsafeMutableRawPointer) {
+    dst.copyMemory(from: src, byteCount: count * 4)
+}
+
+func dequantizeRowF32(_ src: UnsafeRawPointer, _ count: Int, _ dst: UnsafeMutablePointer<Float>) {
+    dst.update(from: src.assumingMemoryBound(to: Float.self), count: count)
+}
+
+func quantizeRowF16(_ src: UnsafePointer<Float>, _ count: Int, _ dst: UnsafeMutableRawPointer) {
+    let out = dst.assumingMemoryBound(to: UInt16.self)
+    for i in 0..<count { out[i] = f16Bits(src[i]) }
+}
+
+func dequantizeRowF16(_ src: UnsafeRawPointer, _ count: Int, _ dst: UnsafeMutablePointer<Float>) {
+    for i in 0..<count { dst[i] = floatFromF16(src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) }
+}
+
+func quantizeRowBF16(_ src: UnsafePointer<Float>, _ count: Int, _ dst: UnsafeMutableRawPointer) {
+    let out = dst.assumingMemoryBound(to: UInt16.self)
+    for i in 0..<count { out[i] = bf16Bits(src[i]) }
+}
+
+func dequantizeRowBF16(_ src: UnsafeRawPointer, _ count: Int, _ dst: UnsafeMutablePointer<Float>) {
+    for i in 0..<count { dst[i] = floatFromBF16(src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) }
+}
+
+func quantizeRowQ8_0(_ src: UnsafePointer<Float>, _ count: Int, _ dst: UnsafeMutableRawPointer) {
+    for b in 0..<count / 32 { quantizeBlockQ8_0(src + b * 32, dst + b * 34) }
+}
+
+func dequantizeRowQ8_0(_ src: UnsafeRawPointer, _ count: Int, _ dst: UnsafeMutablePointer<Float>) {
+    for b in 0..<count / 32 {
+        let block = src + b * 34, out = dst + b * 32
+        let d = floatFromF16(block.loadUnaligned(as: UInt16.self))
+        for j in 0..<32 { out[j] = d * Float(block.load(fromByteOffset: 2 + j, as: Int8.self)) }
+    }
+}
+
+func quantizeRowQ4_0(_ src: UnsafePointer<Float>, _ count: Int, _ dst: UnsafeMutableRawPointer) {
+    for b in 0..<count / 32 { quantizeBlockQ4_0(src + b * 32, dst + b * 18) }
+}
+
+func dequantizeRowQ4_0(_ src: UnsafeRawPointer, _ count: Int, _ dst: UnsafeMutablePointer<Float>) {
+    for b in 0..<count / 32 {
+        let block = src + b * 18, out = dst + b * 32
+        let d = floatFromF16(block.loadUnaligned(as: UInt16.self))
+        for j in 0..<16 {
+            let q = block.load(fromByteOffset: 2 + j, as: UInt8.self)
+            out[j] = d * Float(Int32(q & 0xf) - 8)
+            out[j + 16] = d * Float(Int32(q >> 4) - 8)
         }
-    case .q4_0:
-        for b in 0..<count / 32 {
-            let block = src + b * 18, out = dst + b * 32
-            let d = floatFromF16(block.loadUnaligned(as: UInt16.self))
-            for j in 0..<16 {
-                let q = block.load(fromByteOffset: 2 + j, as: UInt8.self)
-                out[j] = d * Float(Int32(q & 0xf) - 8)
-                out[j + 16] = d * Float(Int32(q >> 4) - 8)
-            }
+    }
+}
+
+func quantizeRowQ4_1(_ src: UnsafePointer<Float>, _ count: Int, _ dst: UnsafeMutableRawPointer) {
+    for b in 0..<count / 32 { quantizeBlockQ4_1(src + b * 32, dst + b * 20) }
+}
+
+func dequantizeRowQ4_1(_ src: UnsafeRawPointer, _ count: Int, _ dst: UnsafeMutablePointer<Float>) {
+    for b in 0..<count / 32 {
+        let block = src + b * 20, out = dst + b * 32
+        let d = floatFromF16(block.loadUnaligned(as: UInt16.self))
+        let m = floatFromF16(block.loadUnaligned(fromByteOffset: 2, as: UInt16.self))
+        for j in 0..<16 {
+            let q = block.load(fromByteOffset: 4 + j, as: UInt8.self)
+            out[j] = d * Float(q & 0xf) + m
+            out[j + 16] = d * Float(q >> 4) + m
         }
-    case .q4_1:
-        for b in 0..<count / 32 {
-            let block = src + b * 20, out = dst + b * 32
-            let d = floatFromF16(block.loadUnaligned(as: UInt16.self))
-            let m = floatFromF16(block.loadUnaligned(fromByteOffset: 2, as: UInt16.self))
-            for j in 0..<16 {
-                let q = block.load(fromByteOffset: 4 + j, as: UInt8.self)
-                out[j] = d * Float(q & 0xf) + m
-                out[j + 16] = d * Float(q >> 4) + m
-            }
-        }
-    default:
-        preconditionFailure("dequantizeRow: \(type.name) is not computable")
     }
 }
 

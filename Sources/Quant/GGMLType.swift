@@ -1,6 +1,6 @@
-// ggml's tensor element types: ids, block sizes and byte sizes, as ggml.h / ggml.c define them.
-// Every id a GGUF file may carry is listed so files with other types can still be inspected;
-// `isComputable` marks the ones Swiftlet can quantize and dequantize.
+// ggml's tensor element types: ids and names, as ggml.h / ggml.c define them. Every id a GGUF file may carry
+// is listed so files with other types can still be inspected; what each type is (block size and bytes, codec)
+// is declared once, in the table in BlockFormat.swift.
 
 public enum GGMLType: UInt32, Sendable, CaseIterable {
     case f32 = 0, f16 = 1, q4_0 = 2, q4_1 = 3
@@ -9,49 +9,6 @@ public enum GGMLType: UInt32, Sendable, CaseIterable {
     case iq2_XXS = 16, iq2_XS = 17, iq3_XXS = 18, iq1_S = 19, iq4_NL = 20, iq3_S = 21, iq2_S = 22, iq4_XS = 23
     case i8 = 24, i16 = 25, i32 = 26, i64 = 27, f64 = 28, iq1_M = 29, bf16 = 30
     case tq1_0 = 34, tq2_0 = 35, mxfp4 = 39
-
-    /// Elements per block (1 for scalar types).
-    public var blockSize: Int {
-        switch self {
-        case .f32, .f16, .bf16, .i8, .i16, .i32, .i64, .f64: 1
-        case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q8_1, .iq4_NL, .mxfp4: 32
-        default: 256
-        }
-    }
-
-    /// Bytes per block.
-    public var blockBytes: Int {
-        switch self {
-        case .f32, .i32: 4
-        case .f16, .bf16, .i16: 2
-        case .i8: 1
-        case .i64, .f64: 8
-        case .q4_0: 18
-        case .q4_1: 20
-        case .q5_0: 22
-        case .q5_1: 24
-        case .q8_0: 34
-        case .q8_1: 36
-        case .q2_K: 84
-        case .q3_K: 110
-        case .q4_K: 144
-        case .q5_K: 176
-        case .q6_K: 210
-        case .q8_K: 292
-        case .iq2_XXS: 66
-        case .iq2_XS: 74
-        case .iq3_XXS: 98
-        case .iq1_S: 50
-        case .iq4_NL: 18
-        case .iq3_S: 110
-        case .iq2_S: 82
-        case .iq4_XS: 136
-        case .iq1_M: 56
-        case .tq1_0: 54
-        case .tq2_0: 66
-        case .mxfp4: 17
-        }
-    }
 
     /// ggml's name, as `ggml_type_name` prints it and the gguf package spells the enum ("Q4_1", "F32").
     public var name: String {
@@ -66,14 +23,6 @@ public enum GGMLType: UInt32, Sendable, CaseIterable {
         case .i64: "I64"
         case .mxfp4: "MXFP4"
         default: String(describing: self).uppercased()
-        }
-    }
-
-    /// Types Swiftlet quantizes and dequantizes.
-    public var isComputable: Bool {
-        switch self {
-        case .f32, .f16, .bf16, .q8_0, .q4_0, .q4_1: true
-        default: false
         }
     }
 

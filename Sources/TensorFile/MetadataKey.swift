@@ -113,18 +113,9 @@ public enum MetadataKey {
     public static let chatTemplate = "tokenizer.chat_template"
 }
 
-/// llama.cpp's `llama_ftype` values for `general.file_type`: the type most weights have.
-public func fileTypeCode(_ t: GGMLType) -> UInt32 {
-    switch t {
-    case .f32: 0
-    case .f16: 1
-    case .q4_0: 2
-    case .q4_1: 3
-    case .q8_0: 7
-    case .bf16: 32
-    default: 0
-    }
-}
+/// llama.cpp's `llama_ftype` values for `general.file_type`: the type most weights have (from Quant's table;
+/// 0, all F32, for a type Swiftlet does not write).
+public func fileTypeCode(_ t: GGMLType) -> UInt32 { t.format.codec?.fileType ?? 0 }
 
 /// Token types as llama.cpp stores them in `tokenizer.ggml.token_type`.
 public enum TokenType: Int32, Sendable {

@@ -1,4 +1,4 @@
-// quantize INPUT OUTPUT [--type f32|f16|bf16|q8_0|q4_0|q4_1] [--threads N] [--quiet]
+// quantize INPUT OUTPUT [--type TYPE] [--threads N] [--quiet], TYPE one of the computable types (Quant's table)
 // INPUT is a Hugging Face model directory or a GGUF file; OUTPUT appears whole or not at all.
 
 import Converter
@@ -7,7 +7,8 @@ import Quant
 import Glibc
 #endif
 
-let usage = "usage: quantize INPUT OUTPUT [--type f32|f16|bf16|q8_0|q4_0|q4_1] [--threads N] [--quiet]"
+let typeNames = GGMLType.allCases.filter(\.isComputable).map { $0.name.lowercased() }
+let usage = "usage: quantize INPUT OUTPUT [--type \(typeNames.joined(separator: "|"))] [--threads N] [--quiet]"
 
 func fail(_ message: String) -> Never {
     // On a terminal, replace any progress line rather than append to it.
@@ -29,7 +30,7 @@ while let a = rest.popFirst() {
     case "--type", "--threads", "-t":
         guard let v = rest.popFirst() else { fail("\(a) needs a value") }
         if a == "--type" {
-            guard let t = GGMLType(name: v), t.isComputable else { fail("--type '\(v)': expected f32, f16, bf16, q8_0, q4_0 or q4_1") }
+            guard let t = GGMLType(name: v), t.isComputable else { fail("--type '\(v)': expected one of \(typeNames.joined(separator: ", "))") }
             options.type = t
         } else {
             guard let n = Int(v), (1...1024).contains(n) else { fail("\(a) '\(v)': expected a thread count from 1 to 1024") }
