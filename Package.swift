@@ -36,7 +36,7 @@ let package = Package(
         // The converter behind `quantize`; not part of the Swiftlet library product.
         .target(name: "Converter", dependencies: ["Engine"], swiftSettings: cpuFlags),
         .executableTarget(name: "quantize", dependencies: ["Converter"], swiftSettings: cpuFlags),
-        .executableTarget(name: "swiftlet", dependencies: ["Engine"], swiftSettings: cpuFlags),
+        .executableTarget(name: "swiftlet", dependencies: ["Engine", "Kernels"], swiftSettings: cpuFlags),
         .target(name: "TestSupport", dependencies: ["Converter"], path: "Tests/TestSupport", swiftSettings: cpuFlags),
         .testTarget(name: "QuantTests", dependencies: ["Quant"], swiftSettings: cpuFlags),
         .testTarget(name: "TensorFileTests", dependencies: ["TensorFile", "TestSupport"], swiftSettings: cpuFlags),

@@ -20,6 +20,8 @@ public final class Model: Sendable {
     /// Maps and validates `path`: the file's structure, then every tensor the architecture needs against
     /// its hyperparameters, then the tokenizer.
     public init(path: String) throws(ModelError) {
+        // A SWIFTLET_CPU naming a kernel set this build or CPU cannot run is an error, not a silent fallback.
+        if case let .failure(error) = KernelSet.selection { throw .invalidInput(error.description) }
         do { file = try GGUFFile(path: path) } catch { throw .file(error) }
         self.path = path
         do { architecture = try file.architecture() } catch { throw .file(error) }

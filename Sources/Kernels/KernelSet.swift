@@ -5,6 +5,9 @@
 // A new weight type is one entry per set plus its kernel file; a new instruction set is one more KernelSet.
 
 import Quant
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One activation format: how each token's row of `cols` floats becomes the `rowBytes(cols)` bytes of scratch
 /// that the dot kernels of the weights pairing with it read (ggml's from_float of a vec_dot_type).
@@ -27,18 +30,31 @@ public struct MatMulKernels: Sendable {
     let rows: ThreadPool.Job
 }
 
-/// The matrix-product kernels of one instruction set, one entry per weight type it multiplies.
+/// The matrix-product kernels of one instruction set, one entry per weight type it multiplies itself.
 public struct KernelSet: Sendable {
     public let name: String
     public let entries: [MatMulKernels]
+    /// Where the types this set has no entry for, and matrices with 16-bit activations (Matrix.wideActivations),
+    /// take their kernels: the generic set's, for a set whose own take 8-bit activations. nil: nowhere else.
+    let base: [MatMulKernels]?
 
-    /// The kernels for `type` weights, or nil when this set has none.
-    public func kernels(for type: GGMLType) -> MatMulKernels? { entries.first { $0.weights == type } }
+    init(name: String, entries: [MatMulKernels], base: KernelSet? = nil) {
+        self.name = name
+        self.entries = entries
+        self.base = base?.entries
+    }
+
+    /// The kernels for `type` weights (with 16-bit activations when `wide`), or nil when this set has none.
+    public func kernels(for type: GGMLType, wide: Bool = false) -> MatMulKernels? {
+        if !wide, let own = entries.first(where: { $0.weights == type }) { return own }
+        return (base ?? (wide ? entries : [])).first { $0.weights == type }
+    }
 }
 
 extension KernelSet {
     /// Swift SIMD code compiled for the package's target CPU (AVX2, FMA and F16C on x86-64: Int16 products
-    /// with vpmaddwd): the reference that sets for other instruction sets are tested against.
+    /// with vpmaddwd): the reference that sets for other instruction sets are tested against, and what
+    /// non-x86 builds run.
     public static let generic = KernelSet(name: "generic", entries: [
         MatMulKernels(weights: .f32, activations: nil, rows: { c, t, n in floatShare(F32Row.self, c, t, n) }),
         MatMulKernels(weights: .f16, activations: nil, rows: { c, t, n in floatShare(F16Row.self, c, t, n) }),
@@ -48,11 +64,44 @@ extension KernelSet {
         MatMulKernels(weights: .q4_1, activations: .q8_0, rows: { c, t, n in quantizedShare(Q4_1Block.self, c, t, n) }),
     ])
 
-    /// Every set (KernelsTests checks each against the table).
-    public static let all = [generic]
+    /// Every set this build has, best last (KernelsTests checks each against the table and against `generic`).
+    public static var all: [KernelSet] {
+        #if arch(x86_64)
+        [generic, avx2]
+        #else
+        [generic]
+        #endif
+    }
 
-    /// The set every Matrix takes its kernels from, chosen once per process: the only one so far.
-    public static let selected = generic
+    /// The sets this CPU can run, best last.
+    public static var supported: [KernelSet] { all.filter { CPUFeatures.current.runs($0.name) } }
+
+    /// The set every Matrix takes its kernels from, chosen once per process: `SWIFTLET_CPU` when it names a set
+    /// this build has and this CPU runs, else the best the CPU runs. Front doors check `selection` first so that a
+    /// bad `SWIFTLET_CPU` is an error, not a silent fallback.
+    public static let selected: KernelSet = (try? selection.get()) ?? supported.last ?? generic
+
+    /// `SWIFTLET_CPU`'s choice (generic, avx2, avx512), or the best set the CPU runs when it is unset.
+    public static let selection: Result<KernelSet, KernelSetError> = {
+        guard let raw = getenv("SWIFTLET_CPU") else { return .success(supported.last ?? generic) }
+        let name = String(cString: raw)
+        guard ["generic", "avx2", "avx512"].contains(name) else { return .failure(.unknown(name)) }
+        guard let set = all.first(where: { $0.name == name }) else { return .failure(.notBuilt(name)) }
+        guard CPUFeatures.current.runs(name) else { return .failure(.unsupported(name)) }
+        return .success(set)
+    }()
+}
+
+/// A `SWIFTLET_CPU` that cannot be honoured.
+public enum KernelSetError: Error, Equatable, CustomStringConvertible {
+    case unknown(String), notBuilt(String), unsupported(String)
+    public var description: String {
+        switch self {
+        case let .unknown(n): "SWIFTLET_CPU='\(n)' is not a kernel set (generic, avx2, avx512)"
+        case let .notBuilt(n): "SWIFTLET_CPU=\(n): this build has no \(n) kernels (it has: \(KernelSet.all.map(\.name).joined(separator: ", ")))"
+        case let .unsupported(n): "SWIFTLET_CPU=\(n): this CPU lacks the instructions of the \(n) kernels"
+        }
+    }
 }
 
 extension ActivationKernels {

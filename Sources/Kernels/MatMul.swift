@@ -16,17 +16,19 @@ public struct Matrix: @unchecked Sendable {
     public let rows: Int, cols: Int
     public let rowBytes: Int
     /// Quantized weights only: activations are quantized to 16 bits per 32-element block (scale kept in float)
-    /// instead of ggml's 8 (scale rounded to f16). The same integer kernels, at no extra cost, but the
-    /// activations' rounding all but disappears; decoders keep ggml's rounding, so their results compare
+    /// instead of ggml's 8 (scale rounded to f16), and multiplied by the generic set's Int16 kernels in every set.
+    /// The activations' rounding all but disappears; decoders keep ggml's rounding, so their results compare
     /// with llama.cpp's.
     public var wideActivations = false
-    /// Looked up once, here, rather than per product.
-    let kernels: MatMulKernels
+    /// Looked up once, at init, rather than per product: the kernels for 8-bit and for 16-bit activations.
+    private let narrowKernels, wideKernels: MatMulKernels
+    var kernels: MatMulKernels { wideActivations ? wideKernels : narrowKernels }
 
     /// - Precondition: `Matrix.canMultiply(type)` (loaders check it and name the tensor) and whole blocks per row.
-    public init(_ data: UnsafeRawPointer, type: GGMLType, rows: Int, cols: Int) {
-        guard let kernels = KernelSet.selected.kernels(for: type) else {
-            preconditionFailure("Matrix: no \(type.name) kernels in the \(KernelSet.selected.name) set")
+    /// `set`: the kernel set to multiply with (tests run every set the CPU supports).
+    public init(_ data: UnsafeRawPointer, type: GGMLType, rows: Int, cols: Int, set: KernelSet = .selected) {
+        guard let narrow = set.kernels(for: type), let wide = set.kernels(for: type, wide: true) else {
+            preconditionFailure("Matrix: no \(type.name) kernels in the \(set.name) set")
         }
         precondition(cols % type.blockSize == 0)
         self.data = data
@@ -34,7 +36,8 @@ public struct Matrix: @unchecked Sendable {
         self.rows = rows
         self.cols = cols
         rowBytes = type.byteCount(elements: cols)!
-        self.kernels = kernels
+        narrowKernels = narrow
+        wideKernels = wide
     }
 
     /// Whether this process's kernels multiply `type` weights: what a loader checks before making a Matrix.
@@ -46,11 +49,13 @@ public struct Matrix: @unchecked Sendable {
 /// Bytes of scratch `matMul` needs for `tokens` activation rows of `cols` against weights of `type`,
 /// on a pool of `threads` threads (the same for any thread count). 0 for float weights.
 /// - Precondition: `Matrix.canMultiply(type)`.
-public func matMulScratchBytes(_ type: GGMLType, cols: Int, tokens: Int, threads: Int) -> Int {
-    guard let kernels = KernelSet.selected.kernels(for: type) else {
+public func matMulScratchBytes(_ type: GGMLType, cols: Int, tokens: Int, threads: Int,
+                               set: KernelSet = .selected) -> Int {
+    guard let narrow = set.kernels(for: type), let wide = set.kernels(for: type, wide: true) else {
         preconditionFailure("matMulScratchBytes: no \(type.name) kernels, so no Matrix of that type")
     }
-    return tokens * (kernels.activations?.rowBytes(cols) ?? 0)
+    // Either activation format: whether the matrix takes 16-bit activations is not known here.
+    return tokens * max(narrow.activations?.rowBytes(cols) ?? 0, wide.activations?.rowBytes(cols) ?? 0)
 }
 
 /// y[t, r] = Σ_c W[r, c] · x[t, c] for t < tokens, r < w.rows.

@@ -32,29 +32,37 @@ func quantizeActivations(_ x: UnsafePointer<Float>, cols: Int, wide: Bool, into 
     let blocks = cols / 32
     let d = (out + 2 * cols).assumingMemoryBound(to: Float.self)
     let s = d + blocks
-    let src = UnsafeRawPointer(x)
     for b in 0..<blocks {
-        let v0 = src.loadUnaligned(fromByteOffset: 128 * b, as: SIMD8<Float>.self)
-        let v1 = src.loadUnaligned(fromByteOffset: 128 * b + 32, as: SIMD8<Float>.self)
-        let v2 = src.loadUnaligned(fromByteOffset: 128 * b + 64, as: SIMD8<Float>.self)
-        let v3 = src.loadUnaligned(fromByteOffset: 128 * b + 96, as: SIMD8<Float>.self)
-        let m = maximum(maximum(magnitude(v0), magnitude(v1)), maximum(magnitude(v2), magnitude(v3)))
-        let m4 = maximum(m.lowHalf, m.highHalf)
-        let amax = max(max(m4[0], m4[1]), max(m4[2], m4[3]))
-        let scale = amax / (wide ? 32767 : 127)
-        let inverse: Float = scale != 0 ? 1 / scale : 0
-        let q0 = roundedInt(v0 * inverse), q1 = roundedInt(v1 * inverse)
-        let q2 = roundedInt(v2 * inverse), q3 = roundedInt(v3 * inverse)
+        let block = quantizeBlock(UnsafeRawPointer(x + 32 * b), wide: wide)
         let q = out + 64 * b
-        q.storeBytes(of: narrow(q0), as: SIMD8<Int16>.self)
-        q.storeBytes(of: narrow(q1), toByteOffset: 16, as: SIMD8<Int16>.self)
-        q.storeBytes(of: narrow(q2), toByteOffset: 32, as: SIMD8<Int16>.self)
-        q.storeBytes(of: narrow(q3), toByteOffset: 48, as: SIMD8<Int16>.self)
-        let stored = wide ? scale : Float(Float16(scale))     // Q8_0 keeps an f16 scale
-        d[b] = stored
-        // Q8: exact (|Σq| < 2¹² fits with d's 11 bits); wide: rounded once.
-        s[b] = stored * Float(horizontalSum((q0 &+ q1) &+ (q2 &+ q3)))
+        q.storeBytes(of: narrow(block.q.0), as: SIMD8<Int16>.self)
+        q.storeBytes(of: narrow(block.q.1), toByteOffset: 16, as: SIMD8<Int16>.self)
+        q.storeBytes(of: narrow(block.q.2), toByteOffset: 32, as: SIMD8<Int16>.self)
+        q.storeBytes(of: narrow(block.q.3), toByteOffset: 48, as: SIMD8<Int16>.self)
+        d[b] = block.d
+        s[b] = block.s
     }
+}
+
+/// One block of 32 activations: its integers, its scale as stored (f16-rounded unless wide) and s = d·Σq. Every
+/// kernel set's activations are these values, so the sets differ only in how they multiply them.
+@inline(__always)
+func quantizeBlock(_ src: UnsafeRawPointer, wide: Bool)
+    -> (q: (SIMD8<Int32>, SIMD8<Int32>, SIMD8<Int32>, SIMD8<Int32>), d: Float, s: Float) {
+    let v0 = src.loadUnaligned(as: SIMD8<Float>.self)
+    let v1 = src.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+    let v2 = src.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self)
+    let v3 = src.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self)
+    let m = maximum(maximum(magnitude(v0), magnitude(v1)), maximum(magnitude(v2), magnitude(v3)))
+    let m4 = maximum(m.lowHalf, m.highHalf)
+    let amax = max(max(m4[0], m4[1]), max(m4[2], m4[3]))
+    let scale = amax / (wide ? 32767 : 127)
+    let inverse: Float = scale != 0 ? 1 / scale : 0
+    let q0 = roundedInt(v0 * inverse), q1 = roundedInt(v1 * inverse)
+    let q2 = roundedInt(v2 * inverse), q3 = roundedInt(v3 * inverse)
+    let stored = wide ? scale : Float(Float16(scale))     // Q8_0 keeps an f16 scale
+    // Q8: exact (|Σq| < 2¹² fits with d's 11 bits); wide: rounded once.
+    return ((q0, q1, q2, q3), stored, stored * Float(horizontalSum((q0 &+ q1) &+ (q2 &+ q3))))
 }
 
 @inline(__always) func magnitude(_ v: SIMD8<Float>) -> SIMD8<Float> {

@@ -6,6 +6,7 @@
 // tokens (end tokens masked) greedily or with --beams B, timed apart.
 
 import Engine
+import Kernels
 import TensorFile
 
 enum Bench {
@@ -55,7 +56,7 @@ enum Bench {
             var parts: [String] = []
             if let ppRate { parts.append("\"pp\":{\"tokens\":\(pp),\"tokens_per_s\":\(round2(ppRate.rate)),\"stddev\":\(round2(ppRate.stddev))}") }
             if let tgRate { parts.append("\"tg\":{\"tokens\":\(tg),\"tokens_per_s\":\(round2(tgRate.rate)),\"stddev\":\(round2(tgRate.stddev))}") }
-            writeOut("{" + parts.joined(separator: ",") + ",\"threads\":\(session.threads)}\n")
+            writeOut("{" + parts.joined(separator: ",") + ",\"threads\":\(session.threads),\(kernels)}\n")
         } else {
             if let ppRate { writeOut("pp\(pp)  \(round2(ppRate.rate)) ± \(round2(ppRate.stddev)) t/s\n") }
             if let tgRate { writeOut("tg\(tg)  \(round2(tgRate.rate)) ± \(round2(tgRate.stddev)) t/s\n") }
@@ -78,6 +79,9 @@ enum Bench {
     }
 
     static func round2(_ x: Double) -> String { jsonNumber((x * 100).rounded() / 100) }
+
+    /// The kernel set the products ran on (SWIFTLET_CPU or the CPU's best), as a JSON member.
+    static var kernels: String { "\"kernels\":\"\(KernelSet.selected.name)\"" }
 
     /// Source tokens per second through the encoder (its cross-attention keys and values included), and target
     /// tokens per second through the decoder: -n tokens from the start token, greedy or a --beams search with the
@@ -125,7 +129,7 @@ enum Bench {
         if f.has("--json") {
             writeOut("{\"encode\":{\"tokens\":\(sourceLength),\"tokens_per_s\":\(round2(encode.rate)),\"stddev\":\(round2(encode.stddev))},"
                 + "\"decode\":{\"tokens\":\(newTokens),\"beams\":\(o.beams),\"tokens_per_s\":\(round2(decodeRate)),"
-                + "\"with_encode_tokens_per_s\":\(round2(withEncodeRate))},\"threads\":\(session.threads)}\n")
+                + "\"with_encode_tokens_per_s\":\(round2(withEncodeRate))},\"threads\":\(session.threads),\(kernels)}\n")
         } else {
             writeOut("encode \(sourceLength) tokens  \(round2(encode.rate)) ± \(round2(encode.stddev)) t/s\n")
             writeOut("decode \(newTokens) tokens, \(o.beams) beam\(o.beams == 1 ? "" : "s")  \(round2(decodeRate)) t/s"
@@ -143,6 +147,7 @@ enum Bench {
         o.threads = try f.int(f.value("-t") != nil ? "-t" : "--threads", default: 0, range: 0...1024)
         let session = try EncoderSession(model, o)
         writeErr(session.memorySummary)
+        if f.has("-v") { writeErr("  kernels \(KernelSet.selected.name)") }
         let vocab = e.shape.vocab, first = model.tokenizer.bos ?? 0
         let inputs = (0..<batch).map { s in
             EncoderInput(ids: [first] + (1..<length).map { Int32(($0 * 7919 + s * 104729 + 13) % vocab) })
@@ -158,7 +163,7 @@ enum Bench {
         }
         if f.has("--json") {
             writeOut("{\"embed\":{\"tokens\":\(length),\"batch\":\(batch),\"sentences_per_s\":\(round2(rate.rate)),"
-                + "\"stddev\":\(round2(rate.stddev))},\"threads\":\(session.threads)}\n")
+                + "\"stddev\":\(round2(rate.stddev))},\"threads\":\(session.threads),\(kernels)}\n")
         } else {
             writeOut("embed \(length) tokens × \(batch)  \(round2(rate.rate)) ± \(round2(rate.stddev)) sentences/s\n")
         }

@@ -1,6 +1,7 @@
 // What the model-running commands share: loading a model and a session, their flags, id lists, the memory report.
 
 import Engine
+import Kernels
 
 enum Common {
     /// Flags that take a value, shared by every command that runs a model.
@@ -64,6 +65,7 @@ enum Common {
     private static func reportMemory(_ summary: String, _ plan: ArenaPlan, _ f: Flags) {
         writeErr(summary)
         if f.has("-v") {
+            writeErr("  kernels \(KernelSet.selected.name)")
             for r in plan.regions where r.name != "kv" && r.name != "cross kv" { writeErr("  \(r.name) \(formatBytes(r.bytes))") }
         }
     }

@@ -7,6 +7,10 @@ import Testing
 
 private let shapes: [(rows: Int, cols: Int)] = [(1, 96), (7, 96), (37, 576), (13, 1536)]
 private let tokenCounts = [1, 2, 3, 5, 17]
+/// Every kernel set this CPU runs, by name (SWIFTLET_CPU's values).
+private let sets = KernelSet.supported.map(\.name)
+private func set(_ name: String) -> KernelSet { KernelSet.all.first { $0.name == name }! }
+
 /// One set of pools for the suite, whose tests therefore run one at a time (a pool takes one caller).
 private let pools = [ThreadPool(threads: 1), ThreadPool(threads: 2), ThreadPool(threads: 3)]
 
@@ -27,7 +31,7 @@ private final class Weights {
     let bytes: UnsafeMutableRawPointer
     let matrix: Matrix
     let dequantized: [Float]
-    init(_ type: GGMLType, rows: Int, cols: Int, seed: UInt64) {
+    init(_ type: GGMLType, rows: Int, cols: Int, seed: UInt64, set: KernelSet = .selected) {
         var numbers = Numbers(seed: seed)
         let values = numbers.array(rows * cols)
         let rowBytes = type.byteCount(elements: cols)!
@@ -41,7 +45,7 @@ private final class Weights {
         }
         bytes = b
         dequantized = deq
-        matrix = Matrix(b, type: type, rows: rows, cols: cols)
+        matrix = Matrix(b, type: type, rows: rows, cols: cols, set: set)
     }
     deinit { bytes.deallocate() }
 }
@@ -69,7 +73,7 @@ private func effectiveActivations(_ x: [Float], cols: Int, weights type: GGMLTyp
 private func runMatMul(_ w: Matrix, _ x: [Float], tokens: Int, pool: ThreadPool, yStride: Int? = nil) -> [Float] {
     let stride = yStride ?? w.rows
     let scratch = UnsafeMutableRawPointer.allocate(
-        byteCount: max(1, matMulScratchBytes(w.type, cols: w.cols, tokens: tokens, threads: pool.threadCount)),
+        byteCount: max(1, matMulScratchBytes(w.type, cols: w.cols, tokens: tokens, threads: pool.threadCount, set: .generic)),
         alignment: 64)
     defer { scratch.deallocate() }
     var y = [Float](repeating: .nan, count: tokens * stride)
@@ -83,10 +87,10 @@ private func runMatMul(_ w: Matrix, _ x: [Float], tokens: Int, pool: ThreadPool,
 
 @Suite(.serialized) struct MatMulTests {
 
-@Test(arguments: [GGMLType.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1])
-func matMulMatchesFloat64OverTheSameValues(_ type: GGMLType) {
+@Test(arguments: [GGMLType.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1], sets)
+func matMulMatchesFloat64OverTheSameValues(_ type: GGMLType, _ setName: String) {
     for (shapeIndex, shape) in shapes.enumerated() {
-        let w = Weights(type, rows: shape.rows, cols: shape.cols, seed: 7 + UInt64(shapeIndex))
+        let w = Weights(type, rows: shape.rows, cols: shape.cols, seed: 7 + UInt64(shapeIndex), set: set(setName))
         for tokens in tokenCounts {
             var numbers = Numbers(seed: 1000 + UInt64(tokens))
             let x = numbers.array(tokens * shape.cols)
@@ -95,7 +99,7 @@ func matMulMatchesFloat64OverTheSameValues(_ type: GGMLType) {
             for pool in pools.dropFirst() {
                 let y = runMatMul(w.matrix, x, tokens: tokens, pool: pool)
                 // The split of rows among threads must not change a single bit.
-                #expect(y == first, "\(type.name) \(shape) tokens \(tokens): \(pool.threadCount) threads differ from 1")
+                #expect(y == first, "\(setName) \(type.name) \(shape) tokens \(tokens): \(pool.threadCount) threads differ from 1")
             }
             var worst = 0.0
             for t in 0..<tokens {
@@ -114,7 +118,7 @@ func matMulMatchesFloat64OverTheSameValues(_ type: GGMLType) {
             // rounding is float32's (≈6e-8 per operation) in scaling and accumulating one float per block and
             // lane (cols/256 + 5 roundings deep at most; Q4_1's dequantized d·q + m is itself a rounding).
             // Float kernels accumulate cols/8 fused multiply-adds per lane. 1e-5 of Σ|w·x| is ≥ 20× these.
-            #expect(worst <= 1e-5, "\(type.name) \(shape) tokens \(tokens): error \(worst) of Σ|w·x|")
+            #expect(worst <= 1e-5, "\(setName) \(type.name) \(shape) tokens \(tokens): error \(worst) of Σ|w·x|")
         }
     }
 }
@@ -123,11 +127,11 @@ func matMulMatchesFloat64OverTheSameValues(_ type: GGMLType) {
 /// weights the activation rounding adds at most d/2 per element (d = amax/127, its block's scale) plus
 /// 127·|d − f16(d)| ≤ 127·2⁻¹¹·d for the scale kept in f16, so the bound is Σ_c |w_c|·0.563·d_block(c)
 /// plus the float rounding above.
-@Test(arguments: [GGMLType.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1])
-func matMulMatchesFloatActivations(_ type: GGMLType) {
+@Test(arguments: [GGMLType.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1], sets)
+func matMulMatchesFloatActivations(_ type: GGMLType, _ setName: String) {
     let quantized = type == .q8_0 || type == .q4_0 || type == .q4_1
     for (shapeIndex, shape) in shapes.enumerated() {
-        let w = Weights(type, rows: shape.rows, cols: shape.cols, seed: 70 + UInt64(shapeIndex))
+        let w = Weights(type, rows: shape.rows, cols: shape.cols, seed: 70 + UInt64(shapeIndex), set: set(setName))
         for tokens in [1, 5] {
             var numbers = Numbers(seed: 2000 + UInt64(tokens))
             let x = numbers.array(tokens * shape.cols)
@@ -148,7 +152,7 @@ func matMulMatchesFloatActivations(_ type: GGMLType) {
                     }
                     let error = abs(Double(y[t * shape.rows + r]) - exact)
                     #expect(error <= bound + 1e-5 * magnitude,
-                            "\(type.name) \(shape) t \(t) r \(r): error \(error), bound \(bound + 1e-5 * magnitude)")
+                            "\(setName) \(type.name) \(shape) t \(t) r \(r): error \(error), bound \(bound + 1e-5 * magnitude)")
                 }
             }
         }
@@ -158,10 +162,10 @@ func matMulMatchesFloatActivations(_ type: GGMLType) {
 /// A token's results barely depend on the batch it is in (a group of four tokens sums its blocks in another
 /// order than a lone token: float32 rounding, ≤ 1e-5 of Σ|w·x| as above), and rows beyond w.rows in a wider
 /// yStride are left alone.
-@Test(arguments: [GGMLType.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1])
-func batchedEqualsOneTokenAtATime(_ type: GGMLType) {
+@Test(arguments: [GGMLType.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1], sets)
+func batchedEqualsOneTokenAtATime(_ type: GGMLType, _ setName: String) {
     let rows = 37, cols = 576, tokens = 17
-    let w = Weights(type, rows: rows, cols: cols, seed: 99)
+    let w = Weights(type, rows: rows, cols: cols, seed: 99, set: set(setName))
     var numbers = Numbers(seed: 5)
     let x = numbers.array(tokens * cols)
     let batched = runMatMul(w.matrix, x, tokens: tokens, pool: pools[1], yStride: rows + 3)
@@ -171,9 +175,37 @@ func batchedEqualsOneTokenAtATime(_ type: GGMLType) {
             var magnitude = 0.0
             for c in 0..<cols { magnitude += abs(Double(w.dequantized[r * cols + c]) * Double(x[t * cols + c])) }
             let difference = Double(abs(batched[t * (rows + 3) + r] - single[r]))
-            #expect(difference <= 1e-5 * magnitude, "\(type.name) token \(t) row \(r): \(difference)")
+            #expect(difference <= 1e-5 * magnitude, "\(setName) \(type.name) token \(t) row \(r): \(difference)")
         }
         #expect(batched[t * (rows + 3) + rows..<(t + 1) * (rows + 3)].allSatisfy { $0.isNaN })
+    }
+}
+
+/// The sets against each other: the same activations and weights, so only float32 rounding in a different order
+/// separates them (≤ 1e-5 of Σ|w·x|, as above); wide matrices (16-bit activations) take the same kernels in every set.
+@Test(arguments: [GGMLType.q8_0, .q4_0, .q4_1], [false, true])
+func everySetAgreesWithGeneric(_ type: GGMLType, _ wide: Bool) {
+    let rows = 37, cols = 576
+    for setName in sets where setName != "generic" {
+        let reference = Weights(type, rows: rows, cols: cols, seed: 31, set: .generic)
+        let other = Weights(type, rows: rows, cols: cols, seed: 31, set: set(setName))
+        var a = reference.matrix, b = other.matrix
+        a.wideActivations = wide
+        b.wideActivations = wide
+        for tokens in [1, 6] {
+            var numbers = Numbers(seed: 77 + UInt64(tokens))
+            let x = numbers.array(tokens * cols)
+            let ya = runMatMul(a, x, tokens: tokens, pool: pools[1]), yb = runMatMul(b, x, tokens: tokens, pool: pools[1])
+            if wide { #expect(ya == yb, "\(setName) \(type.name): wide matrices must run the generic kernels") }
+            for t in 0..<tokens {
+                for r in 0..<rows {
+                    var magnitude = 0.0
+                    for c in 0..<cols { magnitude += abs(Double(reference.dequantized[r * cols + c]) * Double(x[t * cols + c])) }
+                    let difference = Double(abs(ya[t * rows + r] - yb[t * rows + r]))
+                    #expect(difference <= 1e-5 * magnitude, "\(setName) \(type.name) token \(t) row \(r): \(difference)")
+                }
+            }
+        }
     }
 }
 

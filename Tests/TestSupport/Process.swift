@@ -14,11 +14,13 @@ public struct Run {
     public let seconds: Double
 }
 
-/// Runs `executable` with `args`, `input` on its stdin (none: stdin at end of file), to completion.
-public func run(_ executable: String, _ args: [String], input: String = "") throws -> Run {
+/// Runs `executable` with `args`, `input` on its stdin (none: stdin at end of file), to completion; `environment`
+/// adds to (or replaces in) this process's environment.
+public func run(_ executable: String, _ args: [String], input: String = "", environment: [String: String] = [:]) throws -> Run {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = args
+    if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     let out = Pipe(), err = Pipe(), stdin = Pipe()
     p.standardOutput = out
     p.standardError = err
