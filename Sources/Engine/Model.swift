@@ -30,6 +30,10 @@ public final class Model: Sendable {
             throw .unsupported("architecture '\(architecture)' (this engine runs: \(Registry.architectures))")
         }
         family = try entry.load(r)
+        // In the file's order, so the first stray tensor is the one named.
+        if let stray = file.tensors.first(where: { !r.bound.names.contains($0.name) }) {
+            throw .unexpectedTensor(stray.name)
+        }
         if case let .seq2seq(net) = family {
             generation = try GenerationConfig(r, architecture: architecture, vocab: net.vocab)
         } else {

@@ -7,6 +7,11 @@ import TensorFile
 
 struct WeightReader {
     let file: GGUFFile
+    /// Every tensor bound so far: a file holding any other is refused (Model.init), as llama.cpp refuses one
+    /// ("wrong number of tensors"), so a tensor that would change the computation is never silently ignored.
+    let bound = BoundTensors()
+
+    init(file: GGUFFile) { self.file = file }
 
     func has(_ name: String) -> Bool { file.info(name) != nil }
 
@@ -49,9 +54,16 @@ struct WeightReader {
         return shape[1]
     }
 
+    /// Checks a tensor the computation as run does not need (its term vanishes) and counts it as bound, so the file
+    /// is still understood whole. `shape` in GGUF order.
+    func unneeded(_ name: String, shape: [Int]) throws(ModelError) {
+        _ = try tensor(name, shape: shape)
+    }
+
     private func tensor(_ name: String, shape: [Int]) throws(ModelError) -> TensorView {
         guard let info = file.info(name) else { throw .missingTensor(name) }
         guard info.shape == shape else { throw .shape(tensor: name, expected: shape, found: info.shape) }
+        bound.names.insert(name)
         return file.view(info)
     }
 
@@ -95,4 +107,9 @@ struct WeightReader {
         guard x.isFinite else { throw .config(key: key, reason: "\(x) is not finite") }
         return x
     }
+}
+
+/// The names a WeightReader has bound (a class: copies of the reader share it).
+final class BoundTensors {
+    var names: Set<String> = []
 }

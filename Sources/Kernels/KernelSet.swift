@@ -64,7 +64,7 @@ extension KernelSet {
         MatMulKernels(weights: .q4_1, activations: .q8_0, rows: { c, t, n in quantizedShare(Q4_1Block.self, c, t, n) }),
     ])
 
-    /// Every set this build has, best last (KernelsTests checks each against the table and against `generic`).
+    /// Every set this build has (KernelsTests checks each against the table and against `generic`).
     public static var all: [KernelSet] {
         #if arch(x86_64)
         [generic, avx2]
@@ -73,17 +73,22 @@ extension KernelSet {
         #endif
     }
 
-    /// The sets this CPU can run, best last.
+    /// The sets this CPU can run.
     public static var supported: [KernelSet] { all.filter { CPUFeatures.current.runs($0.name) } }
 
-    /// The set every Matrix takes its kernels from, chosen once per process: `SWIFTLET_CPU` when it names a set
-    /// this build has and this CPU runs, else the best the CPU runs. Front doors check `selection` first so that a
-    /// bad `SWIFTLET_CPU` is an error, not a silent fallback.
-    public static let selected: KernelSet = (try? selection.get()) ?? supported.last ?? generic
+    /// The set used when SWIFTLET_CPU is unset: `generic`. The avx2 set's vpmaddubsw measured no faster than the
+    /// generic Int16 vpmaddwd kernels on the AMD EPYC (Zen) this was built on (both multiply on one pipe there, and
+    /// the loop does the same float work per block), so it is selectable for measurement, not the default.
+    public static let preferred = generic
 
-    /// `SWIFTLET_CPU`'s choice (generic, avx2, avx512), or the best set the CPU runs when it is unset.
+    /// The set every Matrix takes its kernels from, chosen once per process: `SWIFTLET_CPU` when it names a set
+    /// this build has and this CPU runs, else `preferred`. Front doors check `selection` first so that a bad
+    /// `SWIFTLET_CPU` is an error, not a silent fallback.
+    public static let selected: KernelSet = (try? selection.get()) ?? preferred
+
+    /// `SWIFTLET_CPU`'s choice (generic, avx2, avx512), or `preferred` when it is unset.
     public static let selection: Result<KernelSet, KernelSetError> = {
-        guard let raw = getenv("SWIFTLET_CPU") else { return .success(supported.last ?? generic) }
+        guard let raw = getenv("SWIFTLET_CPU") else { return .success(preferred) }
         let name = String(cString: raw)
         guard ["generic", "avx2", "avx512"].contains(name) else { return .failure(.unknown(name)) }
         guard let set = all.first(where: { $0.name == name }) else { return .failure(.notBuilt(name)) }

@@ -31,6 +31,8 @@ public enum T5Weights {
         /// Relative-position bucket biases (buckets, heads); block 0 only, shared by every block of its stack.
         public static func attnRelBias(_ s: S, _ l: Int) -> String { "\(s.rawValue).blk.\(l).attn_rel_b.weight" }
         public static func crossAttnNorm(_ l: Int) -> String { "dec.blk.\(l).cross_attn_norm.weight" }
+        /// A cross-attention bucket table some checkpoints carry: transformers never uses it, nor llama.cpp's graph.
+        public static func crossAttnRelBias(_ l: Int) -> String { "dec.blk.\(l).cross_attn_rel_b.weight" }
         public static func crossAttnQ(_ l: Int) -> String { "dec.blk.\(l).cross_attn_q.weight" }
         public static func crossAttnK(_ l: Int) -> String { "dec.blk.\(l).cross_attn_k.weight" }
         public static func crossAttnV(_ l: Int) -> String { "dec.blk.\(l).cross_attn_v.weight" }
@@ -132,6 +134,7 @@ public final class T5: EncoderDecoderNet, @unchecked Sendable {  // weights are 
         output = r.has(N.output) ? try matrix(N.output, rows: vocab, cols: dim) : embedding
         encoderNorm = try Norm(rms: r, N.outputNorm(.encoder), dim, eps: eps)
         decoderNorm = try Norm(rms: r, N.outputNorm(.decoder), dim, eps: eps)
+        if r.has(N.crossAttnRelBias(0)) { try r.unneeded(N.crossAttnRelBias(0), shape: [heads, buckets]) }
         let encoderTable = try r.matrix(N.attnRelBias(.encoder, 0), rows: buckets, cols: heads)
         let decoderTable = try r.matrix(N.attnRelBias(.decoder, 0), rows: buckets, cols: heads)
         guard encoderTable.type == .f32, decoderTable.type == .f32 else {

@@ -81,6 +81,11 @@ public final class XLNet: DecoderNet, @unchecked Sendable {  // weights are view
         let eps = try r.float(K.layerNormEpsilon(a), default: 1e-12)
         var layers: [XLNetLayer] = []
         for l in 0..<shape.layers {
+            // Segment terms vanish without token types (transformers' seg_mat is None in generation).
+            try r.unneeded(N.segmentBias(l), shape: [qDim])
+            try r.unneeded(N.segmentEmbedding(l), shape: [qDim, 2])
+        }
+        for l in 0..<shape.layers {
             layers.append(XLNetLayer(
                 q: try r.matrix(N.attnQ(l), rows: qDim, cols: dim), k: try r.matrix(N.attnK(l), rows: qDim, cols: dim),
                 v: try r.matrix(N.attnV(l), rows: qDim, cols: dim), r: try r.matrix(N.attnR(l), rows: qDim, cols: dim),
