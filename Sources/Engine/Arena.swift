@@ -78,10 +78,14 @@ func sessionThreads(_ requested: Int) -> Int {
     requested > 0 ? requested : max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
 }
 
-/// Refuses a plan larger than `limit` (nil: the machine's physical memory) before anything is allocated:
-/// "the session needs 1.2 GiB (detail), more than the limit of 1.0 GiB; advice".
+/// Refuses a plan larger than `limit` (nil: the machine's physical memory, or the address-space limit when lower)
+/// before anything is allocated: "the session needs 1.2 GiB (detail), more than the limit of 1.0 GiB; advice".
 func checkMemory(_ plan: ArenaPlan, limit: Int?, detail: String? = nil, advice: String? = nil) throws(ModelError) {
-    let limit = limit ?? sysconf(Int32(_SC_PHYS_PAGES)) * sysconf(Int32(_SC_PAGESIZE))
+    var limit = limit ?? sysconf(Int32(_SC_PHYS_PAGES)) * sysconf(Int32(_SC_PAGESIZE))
+    var r = rlimit()
+    if getrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &r) == 0, r.rlim_cur < rlim_t(Int.max) {
+        limit = min(limit, Int(r.rlim_cur))
+    }
     guard plan.bytes > limit else { return }
     throw .outOfMemory("the session needs \(formatBytes(plan.bytes))\(detail.map { " (\($0))" } ?? ""), more than the limit "
         + "of \(formatBytes(limit))\(advice.map { "; \($0)" } ?? "")")

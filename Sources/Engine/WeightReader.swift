@@ -64,6 +64,20 @@ struct WeightReader {
         return n
     }
 
+    /// More layers than any published model has (Llama 3 405B: 126), few enough that a table per layer built at load
+    /// costs nothing.
+    static let maxLayers = 1024
+
+    /// A stack's layer count: each stored layer has tensors of its own, so it is no more than the file holds (a count
+    /// believed would size the layer tables before the first missing tensor is found).
+    func layerCount(_ key: String) throws(ModelError) -> Int {
+        let n = try count(key, in: 1...Self.maxLayers)
+        guard n <= file.tensors.count else {
+            throw .config(key: key, reason: "\(n) layers, but the file holds only \(file.tensors.count) tensors")
+        }
+        return n
+    }
+
     func count(_ key: String, default d: Int) throws(ModelError) -> Int {
         file.contains(key) ? try count(key) : d
     }

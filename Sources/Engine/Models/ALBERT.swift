@@ -27,8 +27,13 @@ public enum ALBERT {
     static func load(_ r: WeightReader) throws(ModelError) -> Encoder {
         typealias K = MetadataKey
         let a = architecture
-        let steps = try r.count(K.blockCount(a))
-        let groups = try r.count(K.layerGroupCount(a), in: 1...steps), inner = try r.count(K.innerGroupCount(a))
+        // Steps share the stored layers, so only the stored ones are bounded by the file's tensors.
+        let steps = try r.count(K.blockCount(a), in: 1...WeightReader.maxLayers)
+        let groups = try r.count(K.layerGroupCount(a), in: 1...steps), inner = try r.layerCount(K.innerGroupCount(a))
+        guard groups * inner <= r.file.tensors.count else {
+            throw .config(key: K.innerGroupCount(a), reason: "\(groups) groups of \(inner) layers, but the file holds only "
+                + "\(r.file.tensors.count) tensors")
+        }
         let s = try BERT.shape(r, a, embeddingWidth: try r.count(K.tokenEmbeddingLength(a)), layers: steps)
         let layers = try (0..<groups * inner).map { (l) throws(ModelError) in try BERT.layer(r, l, s) }
         let order = (0..<steps).map { i in (0..<inner).map { i * groups / steps * inner + $0 } }

@@ -83,7 +83,7 @@ public enum BERT {
             throw .config(key: K.tokenTypeCount, reason: "\(try r.count(K.tokenTypeCount)), but '\(N.tokenTypes)' has \(types) rows")
         }
         var blocks = layers ?? 0
-        if layers == nil { blocks = try r.count(K.blockCount(a)) }
+        if layers == nil { blocks = try r.layerCount(K.blockCount(a)) }
         let s = EncoderShape(dim: dim, layers: blocks, heads: heads,
                              ff: try r.count(K.feedForwardLength(a)), vocab: table[1],
                              positions: try r.count(K.contextLength(a)), tokenTypes: types,

@@ -42,7 +42,7 @@ public final class GPT2: DecoderNet {
         guard dim % heads == 0 else { throw .config(key: K.headCount(a), reason: "\(heads) does not divide embedding_length \(dim)") }
         let vocab = try r.vocabRows(N.embedding, width: dim)
         let positions = try r.count(K.contextLength(a)), ff = try r.count(K.feedForwardLength(a))
-        shape = DecoderShape(dim: dim, layers: try r.count(K.blockCount(a)), heads: heads, kvHeads: heads,
+        shape = DecoderShape(dim: dim, layers: try r.layerCount(K.blockCount(a)), heads: heads, kvHeads: heads,
                              headDim: dim / heads, ff: ff, vocab: vocab, trainContext: positions, ropeDims: 0,
                              learnedPositions: true)
         let eps = try r.float(K.layerNormEpsilon(a), default: 1e-5)

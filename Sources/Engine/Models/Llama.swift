@@ -72,7 +72,7 @@ public final class Llama: DecoderNet {
         }
         let vocab = try r.vocabRows(N.embedding, width: dim, key: K.vocabSize(a))
         var shape = DecoderShape(
-            dim: dim, layers: try r.count(K.blockCount(a)), heads: heads, kvHeads: kvHeads, headDim: headDim,
+            dim: dim, layers: try r.layerCount(K.blockCount(a)), heads: heads, kvHeads: kvHeads, headDim: headDim,
             ff: try r.count(K.feedForwardLength(a)), vocab: vocab,
             trainContext: try r.count(K.contextLength(a), default: 2048), ropeDims: ropeDims, learnedPositions: false)
         let eps = try r.float(K.layerNormRMSEpsilon(a), default: 1e-5)

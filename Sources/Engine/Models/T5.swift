@@ -126,8 +126,8 @@ public final class T5: EncoderDecoderNet, @unchecked Sendable {  // weights are 
                                  gate: gated ? try linear(N.ffnGate(s, l), rows: ff, cols: dim) : nil,
                                  down: try linear(N.ffnDown(s, l), rows: dim, cols: ff), activation: activation))
         }
-        encoder = try (0..<(try r.count(K.blockCount(a)))).map { (l) throws(ModelError) in try layer(.encoder, l) }
-        decoder = try (0..<(try r.count(K.decoderBlockCount(a)))).map { (l) throws(ModelError) in try layer(.decoder, l) }
+        encoder = try (0..<(try r.layerCount(K.blockCount(a)))).map { (l) throws(ModelError) in try layer(.encoder, l) }
+        decoder = try (0..<(try r.layerCount(K.decoderBlockCount(a)))).map { (l) throws(ModelError) in try layer(.decoder, l) }
         embedding = try matrix(N.embedding, rows: vocab, cols: dim)
         output = r.has(N.output) ? try matrix(N.output, rows: vocab, cols: dim) : embedding
         encoderNorm = try Norm(rms: r, N.outputNorm(.encoder), dim, eps: eps)
@@ -138,6 +138,11 @@ public final class T5: EncoderDecoderNet, @unchecked Sendable {  // weights are 
             throw .unsupported("tensor '\(N.attnRelBias(.encoder, 0))': type \(encoderTable.type.name) (expected F32)")
         }
         let reach = maxDistance, line = 2 * reach + 1
+        // T5 has 128 × at most 64 heads; the bound keeps a file's keys from sizing a table past what any model needs.
+        guard heads * line <= 1 << 22 else {
+            throw .config(key: K.relativeMaxDistance(a), reason: "\(maxDistance) with \(heads) heads needs \(heads * line) "
+                + "bias floats per stack (at most \(1 << 22))")
+        }
         biasLines = .allocate(capacity: 2 * heads * line)
         for (s, table) in [encoderTable, decoderTable].enumerated() {
             let values = table.data.assumingMemoryBound(to: Float.self)

@@ -74,7 +74,7 @@ public final class XLNet: DecoderNet, @unchecked Sendable {  // weights are view
         guard clamp <= 0 else { throw .unsupported("XLNet clamp_len \(clamp)") }
         guard !(try r.bool(K.sameLength(a), default: false)) else { throw .unsupported("XLNet same_length") }
         let vocab = try r.vocabRows(N.embedding, width: dim), qDim = heads * headDim
-        var shape = DecoderShape(dim: dim, layers: try r.count(K.blockCount(a)), heads: heads, kvHeads: heads,
+        var shape = DecoderShape(dim: dim, layers: try r.layerCount(K.blockCount(a)), heads: heads, kvHeads: heads,
                                  headDim: headDim, ff: ff, vocab: vocab, trainContext: 512, ropeDims: 0, learnedPositions: false)
         shape.recomputes = true
         self.shape = shape
