@@ -45,7 +45,7 @@ extension Swiftlet {
 
         init(_ status: Status, _ message: String) {
             self.status = status
-            self.message = message
+            self.message = printable(message)  // names from a file may hold control characters
         }
 
         /// The engine's error with its status.

@@ -3,6 +3,7 @@
 
 import Converter
 import Quant
+import TensorFile
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,7 +12,7 @@ let usage = "usage: quantize INPUT OUTPUT [--type f32|f16|bf16|q8_0|q4_0|q4_1] [
 
 func fail(_ message: String) -> Never {
     // On a terminal, replace any progress line rather than append to it.
-    printErr((isatty(2) == 1 ? "\r\u{1b}[K" : "") + "error: \(message)")
+    printErr((isatty(2) == 1 ? "\r\u{1b}[K" : "") + "error: " + printable(message))
     exit(1)
 }
 
@@ -42,6 +43,7 @@ while let a = rest.popFirst() {
 }
 guard positionals.count == 2 else { fail("expected INPUT and OUTPUT, got \(positionals.count) arguments; \(usage)") }
 
+TemporaryFiles.removeOnInterrupt()
 do {
     _ = try Converter.run(input: positionals[0], output: positionals[1], options: options)
 } catch {
