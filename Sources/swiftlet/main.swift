@@ -1,5 +1,6 @@
 // The swiftlet command line: one subcommand per file; errors print one `error:` line and exit 1.
 
+import TensorFile
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,6 +23,7 @@ let usage = """
       \(QA.usage)
     """
 
+TemporaryFiles.removeOnInterrupt()  // logits --out
 let args = CommandLine.arguments
 let status: Int32
 do {
@@ -46,7 +48,7 @@ do {
     case let other: throw CLIError("unknown command '\(other)' (commands: \(commands); see swiftlet --help)")
     }
 } catch {
-    writeErr("error: \(error)")
+    writeErr("error: " + printable("\(error)"))
     status = 1
 }
 exit(status)

@@ -68,12 +68,19 @@ public func slowBPECopy(_ fixture: String, as name: String) throws -> URL {
     return dir
 }
 
-/// A copy of GGUF file `path` without the metadata keys `dropped`: what another writer (llama.cpp's converter) that
-/// does not record them gives.
-public func ggufCopy(_ path: String, to output: String, dropping dropped: Set<String>) throws {
+/// A copy of GGUF file `path` without the metadata keys `dropped` (what another writer, such as llama.cpp's
+/// converter, that does not record them gives), with the values of `setting` (replaced where the key exists, else
+/// appended) and tensors renamed as `renaming` says: hand-made bad files.
+public func ggufCopy(_ path: String, to output: String, dropping dropped: Set<String> = [],
+                     setting: KeyValuePairs<String, GGUFValue> = [:], renaming: [String: String] = [:]) throws {
     let f = try GGUFFile(path: path)
-    let w = try GGUFWriter(path: output, metadata: f.metadata.filter { !dropped.contains($0.key) },
-                           tensors: f.tensors.map { GGUFTensorPlan(name: $0.name, type: $0.type, shape: $0.shape) })
+    var metadata = f.metadata.filter { !dropped.contains($0.key) }
+    for (key, value) in setting {
+        if let i = metadata.firstIndex(where: { $0.key == key }) { metadata[i].value = value } else { metadata.append((key, value)) }
+    }
+    let w = try GGUFWriter(path: output, metadata: metadata, tensors: f.tensors.map {
+        GGUFTensorPlan(name: renaming[$0.name] ?? $0.name, type: $0.type, shape: $0.shape)
+    })
     for t in f.tensors { try w.writeTensor(try f.tensor(t.name).bytes) }
     try w.finish()
 }

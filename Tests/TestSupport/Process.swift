@@ -14,17 +14,21 @@ public struct Run {
     public let seconds: Double
 }
 
-/// Runs `executable` with `args`, `input` on its stdin (none: stdin at end of file), to completion.
-public func run(_ executable: String, _ args: [String], input: String = "") throws -> Run {
+/// Runs `executable` with `args`, `input` on its stdin (none: stdin at end of file), to completion or until
+/// `timeout` seconds have passed (then it is killed: status -SIGKILL); `environment` adds variables.
+public func run(_ executable: String, _ args: [String], input: String = "", timeout: Double = 600,
+                environment: [String: String] = [:]) throws -> Run {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = args
+    if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     let out = Pipe(), err = Pipe(), stdin = Pipe()
     p.standardOutput = out
     p.standardError = err
     p.standardInput = stdin
     let start = Date()
     try p.run()
+    DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
     stdin.fileHandleForWriting.write(Data(input.utf8))
     try stdin.fileHandleForWriting.close()
     let outData = out.fileHandleForReading.readDataToEndOfFile()

@@ -1,0 +1,213 @@
+// Bad input from outside (issue 19): metadata asking for absurd sizes, names holding control characters, special
+// files in place of models, texts and outputs, an interrupted quantize. Each ends in a result or one clean error line,
+// within seconds and bounded memory, with nothing left behind or replaced.
+
+@testable import Engine
+import Foundation
+import Testing
+import TestSupport
+import TensorFile
+
+/// `swiftlet ARGS` under a 4 GiB address-space limit (as the fuzzer ran it), killed after `timeout` seconds.
+private func limited(_ args: [String], input: String = "", timeout: Double = 60) throws -> Run {
+    let exe = builtExecutable("swiftlet")
+    return try run("/bin/sh", ["-c", "ulimit -v 4194304 && exec \"$@\"", "sh", exe] + args, input: input, timeout: timeout)
+}
+
+private func quantize(_ args: [String], timeout: Double = 60) throws -> Run {
+    try run(builtExecutable("quantize"), args + ["--quiet"], timeout: timeout)
+}
+
+/// A copy of fixture `fixture`'s F32 GGUF with `setting` applied, in a scratch directory of its own.
+private func hostileGGUF(_ fixture: String, _ name: String, setting: KeyValuePairs<String, GGUFValue>) throws -> String {
+    let path = try temporaryDirectory("hostile-\(name)").appendingPathComponent("model.gguf").path
+    try ggufCopy(try fixtureGGUF(fixture, .f32), to: path, setting: setting)
+    return path
+}
+
+/// A copy of Hugging Face fixture `fixture` whose safetensors has tensors renamed (`renaming`) or resized and zeroed
+/// (`resizing`), without those in `dropping`, and whose config.json has `config` merged in.
+func hfCopy(_ fixture: String, as name: String, renaming: [String: String] = [:], resizing: [String: [Int]] = [:],
+            dropping: Set<String> = [], config: [String: Any] = [:]) throws -> URL {
+    let dir = try temporaryDirectory(name).appendingPathComponent(fixture)
+    try FileManager.default.copyItem(at: fixtures.appendingPathComponent(fixture), to: dir)
+    let file = dir.appendingPathComponent("model.safetensors")
+    let bytes = try Data(contentsOf: file)
+    let n = Int(bytes.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+    var header = try #require(try JSONSerialization.jsonObject(with: bytes[8..<8 + n]) as? [String: Any])
+    let metadata = header.removeValue(forKey: "__metadata__")
+    var out: [String: Any] = metadata.map { ["__metadata__": $0] } ?? [:], data = Data()
+    for (tensor, value) in header.sorted(by: { $0.key < $1.key }) where !dropping.contains(tensor) {
+        var info = try #require(value as? [String: Any])
+        let offsets = try #require(info["data_offsets"] as? [Int]), start = data.count
+        if let shape = resizing[tensor] {
+            info["shape"] = shape
+            data.append(Data(count: shape.reduce(4, *)))  // F32 zeros
+        } else {
+            data.append(bytes[8 + n + offsets[0]..<8 + n + offsets[1]])
+        }
+        info["data_offsets"] = [start, data.count]
+        out[renaming[tensor] ?? tensor] = info
+    }
+    let json = try JSONSerialization.data(withJSONObject: out)
+    var result = withUnsafeBytes(of: UInt64(json.count).littleEndian) { Data($0) }
+    result.append(json)
+    result.append(data)
+    try result.write(to: file)
+    if !config.isEmpty {
+        let url = dir.appendingPathComponent("config.json")
+        var c = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        c.merge(config) { $1 }
+        try JSONSerialization.data(withJSONObject: c).write(to: url)
+    }
+    return dir
+}
+
+@Suite struct HostileMetadataTests {
+    static let families = [("llama-tiny", "llama"), ("gpt2-tiny", "gpt2"), ("ctrl-tiny", "ctrl"), ("xlnet-tiny", "xlnet"),
+                           ("bert-tiny", "bert"), ("albert-tiny", "albert"), ("t5-tiny", "t5"), ("bart-tiny", "bart"),
+                           ("marian-tiny", "marian")]
+
+    /// A block count of 2^24 sized per-layer tables before the first missing tensor was found (9 GB for T5).
+    @Test(arguments: families)
+    func absurdBlockCountIsRefusedAtOnce(fixture: String, architecture: String) throws {
+        var keys = [MetadataKey.blockCount(architecture)]
+        if ["t5", "bart", "marian"].contains(architecture) { keys.append(MetadataKey.decoderBlockCount(architecture)) }
+        for key in keys {
+            let path = try hostileGGUF(fixture, "blocks-\(architecture)-\(key)", setting: [key: .uint32(1 << 24)])
+            let start = Date()
+            #expect {
+                _ = try Model(path: path)
+            } throws: { error in
+                guard case let .config(k, _) = error as? ModelError else { return false }
+                return k == key
+            }
+            #expect(Date().timeIntervalSince(start) < 2)
+        }
+    }
+
+    /// ALBERT shares its layers, so a step count is not bounded by the tensors; it spun for minutes at 2^24.
+    @Test func albertInnerGroupsPastTheFileAreRefused() throws {
+        let path = try hostileGGUF("albert-tiny", "albert-inner", setting: [MetadataKey.innerGroupCount("albert"): .uint32(1 << 20)])
+        #expect(throws: ModelError.self) { try Model(path: path) }
+    }
+
+    /// context_length 2^24: Marian's and CTRL's sinusoid tables were built at load (20 s and gigabytes), and generate's
+    /// default context was the model's own (6.4 GB for two tokens). Now 4096 without --ctx, under a 4 GiB limit.
+    @Test(arguments: [("llama-tiny", "llama"), ("ctrl-tiny", "ctrl"), ("marian-tiny", "marian"), ("t5-tiny", "t5")])
+    func hugeContextLengthGeneratesWithTheDefaultContext(fixture: String, architecture: String) throws {
+        let path = try hostileGGUF(fixture, "context-\(architecture)", setting: [MetadataKey.contextLength(architecture): .uint32(1 << 24)])
+        let start = Date()
+        _ = try Model(path: path)
+        #expect(Date().timeIntervalSince(start) < 2)
+        let r = try limited(["generate", "-m", path, "-p", "Hello there", "-n", "2", "--temp", "0", "-v"])
+        #expect(r.status == 0, "\(r.stderr)")
+        if !["marian", "t5"].contains(architecture) { #expect(r.stderr.contains("× 4096 ×"), "\(r.stderr)") }
+        #expect(r.seconds < 20)
+    }
+
+    /// perplexity sized its session by --ctx before it looked at the text (6.4 GB for three tokens).
+    @Test func perplexityChecksTheTextBeforeTheSession() throws {
+        let text = try temporaryDirectory("ppl-short").appendingPathComponent("short.txt")
+        try "Hi there".write(to: text, atomically: true, encoding: .utf8)
+        let r = try limited(["perplexity", "-m", try fixtureGGUF("llama-tiny", .f32), "--ctx", "16777216", "-f", text.path])
+        expectOneErrorLine(r, containing: "perplexity with a context of 16777216")
+        #expect(r.seconds < 10)
+    }
+}
+
+@Suite struct ControlCharacterTests {
+    static let evil = "x\u{1b}[2J\u{1b}]0;owned\u{07}\n\u{0}error: fake\r"
+
+    /// An architecture string with ESC sequences cleared the screen; a newline made two error lines; NUL got through.
+    @Test func architectureWithControlCharactersIsEscaped() throws {
+        let path = try hostileGGUF("llama-tiny", "evil-arch", setting: ["general.architecture": .string(Self.evil)])
+        let r = try swiftlet(["generate", "-m", path, "-p", "hi"])
+        expectOneErrorLine(r, containing: "\\u{1B}[2J")
+    }
+
+    @Test func tokenizerModelWithControlCharactersIsEscaped() throws {
+        let path = try hostileGGUF("llama-tiny", "evil-tokenizer", setting: ["tokenizer.ggml.model": .string(Self.evil)])
+        expectOneErrorLine(try swiftlet(["generate", "-m", path, "-p", "hi"]), containing: "error: ")
+    }
+
+    /// quantize names the stray tensor, whose name comes from the safetensors header.
+    @Test func quantizeEscapesATensorName() throws {
+        let dir = try hfCopy("llama-tiny", as: "evil-tensor", renaming: ["model.norm.weight": "model.norm\u{1b}[2J\nweight"])
+        let out = dir.deletingLastPathComponent().appendingPathComponent("out.gguf").path
+        expectOneErrorLine(try quantize([dir.path, out]), containing: "\\u{1B}[2J\\nweight")
+    }
+}
+
+@Suite struct SpecialFileTests {
+    private func fifo(_ name: String) throws -> String {
+        let path = try temporaryDirectory("fifo-\(name)").appendingPathComponent("fifo").path
+        try #require(mkfifo(path, 0o600) == 0)
+        return path
+    }
+
+    /// A FIFO without a writer blocked forever in open(2).
+    @Test func fifoAsModelOrTextIsRefused() throws {
+        let model = try fifo("model")
+        expectOneErrorLine(try swiftlet(["generate", "-m", model, "-p", "hi"], timeout: 20), containing: "not a regular file")
+        let text = try fifo("text")
+        expectOneErrorLine(try swiftlet(["perplexity", "-m", try fixtureGGUF("llama-tiny", .f32), "-f", text], timeout: 20),
+                           containing: "not a regular file")
+    }
+
+    /// /dev/stdin stays readable: a pipe is how a text is streamed in.
+    @Test func standardInputIsStillReadAsText() throws {
+        let r = try swiftlet(["perplexity", "-m", try fixtureGGUF("llama-tiny", .f32), "-f", "/dev/stdin"], input: "Hello there")
+        expectOneErrorLine(r, containing: "the text has")
+    }
+
+    @Test func fifoAsSafetensorsIsRefused() throws {
+        let dir = try hfCopy("llama-tiny", as: "fifo-safetensors")
+        let file = dir.appendingPathComponent("model.safetensors").path
+        try FileManager.default.removeItem(atPath: file)
+        try #require(mkfifo(file, 0o600) == 0)
+        let out = dir.deletingLastPathComponent().appendingPathComponent("out.gguf").path
+        expectOneErrorLine(try quantize([dir.path, out], timeout: 20), containing: "not a regular file")
+    }
+
+    /// Renaming over /dev/null replaced the device node with a regular file (as root); a FIFO the same way.
+    @Test func outputsNeverReplaceWhatIsNotARegularFile() throws {
+        let fifoOut = try fifo("output")
+        let model = try fixtureGGUF("llama-tiny", .f32)
+        for out in ["/dev/null", fifoOut] {
+            expectOneErrorLine(try quantize([model, out]), containing: "not a regular file")
+            expectOneErrorLine(try swiftlet(["logits", "-m", model, "--ids", "1,2", "--out", out]), containing: "not a regular file")
+        }
+        var st = stat()
+        #expect(stat("/dev/null", &st) == 0 && (st.st_mode & S_IFMT) == S_IFCHR)
+        #expect(stat(fifoOut, &st) == 0 && (st.st_mode & S_IFMT) == S_IFIFO)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: (fifoOut as NSString).deletingLastPathComponent)
+        #expect(leftovers == ["fifo"])
+    }
+}
+
+/// SIGINT or SIGTERM in the middle of a conversion left OUTPUT.tmp.XXXXXX (up to 266 MB) behind.
+@Suite struct InterruptedQuantizeTests {
+    @Test(arguments: [SIGINT, SIGTERM])
+    func interruptedQuantizeLeavesNothingBehind(signal: Int32) throws {
+        // One 96 MB embedding makes the conversion last long enough to be interrupted in the middle.
+        let dir = try hfCopy("llama-tiny", as: "interrupted-\(signal)", resizing: ["model.embed_tokens.weight": [1 << 18, 96]],
+                             dropping: ["lm_head.weight"], config: ["vocab_size": 1 << 18, "tie_word_embeddings": true])
+        let outDir = dir.deletingLastPathComponent().appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: builtExecutable("quantize"))
+        p.arguments = [dir.path, outDir.appendingPathComponent("model.gguf").path, "--type", "q4_0", "--threads", "1", "--quiet"]
+        try p.run()
+        let deadline = Date().addingTimeInterval(30)
+        while p.isRunning, Date() < deadline, try FileManager.default.contentsOfDirectory(atPath: outDir.path).isEmpty {
+            usleep(200)
+        }
+        let started = try FileManager.default.contentsOfDirectory(atPath: outDir.path)
+        kill(p.processIdentifier, signal)
+        p.waitUntilExit()
+        try #require(started.count == 1 && started[0].hasPrefix("model.gguf.tmp."), "the conversion was not caught midway: \(started)")
+        #expect(p.terminationReason == .uncaughtSignal && p.terminationStatus == signal)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outDir.path).isEmpty)
+    }
+}
