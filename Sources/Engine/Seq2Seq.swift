@@ -327,7 +327,7 @@ public final class Seq2SeqSession {
                              slotTables: ((a + slotTables.0).assumingMemoryBound(to: Int32.self),
                                           (a + slotTables.1).assumingMemoryBound(to: Int32.self)),
                              current: current, beams: beams, target: target, width: cross,
-                             scoresPerThread: scoresPerThread, pool: ThreadPool(threads: threads))
+                             scoresPerThread: scoresPerThread, pool: try startPool(threads: threads))
         self.beams = beams
         self.threads = threads
         allLogits = options.allLogits

@@ -186,6 +186,17 @@ func hfCopy(_ fixture: String, as name: String, renaming: [String: String] = [:]
     }
 }
 
+/// A thread the system would not start trapped in pthread_create's precondition (-t 1024, n_threads 100000).
+@Test func threadsThatCannotStartAreAnError() throws {
+    // A 1 GiB stack per thread (glibc takes it from RLIMIT_STACK) under a 4 GiB address space: the fourth cannot start.
+    let exe = builtExecutable("swiftlet")
+    let r = try run("/bin/sh", ["-c", "ulimit -v 4194304 && ulimit -s 1048576 && exec \"$@\"", "sh", exe, "generate", "-m",
+                                try fixtureGGUF("llama-tiny", .f32), "-p", "hi", "-n", "2", "-t", "8"], timeout: 60)
+    if ProcessInfo.processInfo.activeProcessorCount >= 2 { expectOneErrorLine(r, containing: "cannot start thread") }
+    let many = try swiftlet(["generate", "-m", try fixtureGGUF("llama-tiny", .f32), "-p", "hi", "-n", "2", "-t", "1024"])
+    #expect(many.status == 0, "\(many.stderr)")
+}
+
 /// SIGINT or SIGTERM in the middle of a conversion left OUTPUT.tmp.XXXXXX (up to 266 MB) behind.
 @Suite struct InterruptedQuantizeTests {
     @Test(arguments: [SIGINT, SIGTERM])

@@ -8,7 +8,7 @@ import Testing
 private let shapes: [(rows: Int, cols: Int)] = [(1, 96), (7, 96), (37, 576), (13, 1536)]
 private let tokenCounts = [1, 2, 3, 5, 17]
 /// One set of pools for the suite, whose tests therefore run one at a time (a pool takes one caller).
-private let pools = [ThreadPool(threads: 1), ThreadPool(threads: 2), ThreadPool(threads: 3)]
+private let pools = [try! ThreadPool(threads: 1), try! ThreadPool(threads: 2), try! ThreadPool(threads: 3)]
 
 /// Deterministic values in [-1, 1) with some large and some tiny rows of blocks, so scales vary.
 private struct Numbers {
