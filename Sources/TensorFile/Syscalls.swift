@@ -69,11 +69,11 @@ public final class AtomicFileWriter {
         self.path = path
         try Self.checkReplaceable(path)
         var template = Array("\(path).tmp.XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        let (fd, slot) = TemporaryFiles.create(&template)
         guard fd >= 0 else { throw .io(path: path, operation: "create temporary file", errno: errno) }
         self.fd = fd
+        self.slot = slot
         temporaryPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        slot = template.withUnsafeBufferPointer { TemporaryFiles.add($0) }
         fchmod(fd, 0o644)
     }
 
@@ -147,8 +147,22 @@ public enum TemporaryFiles {
     }()
     nonisolated(unsafe) private static let paths = UnsafeMutablePointer<CChar>.allocate(capacity: slots * pathBytes)
 
+    /// mkstemp(template) and the file listed, with SIGINT and SIGTERM held in between (a signal arriving there would
+    /// find it unlisted); the descriptor (-1 and errno on failure) and the slot.
+    static func create(_ template: inout [CChar]) -> (fd: Int32, slot: Int?) {
+        var held = sigset_t(), old = sigset_t()
+        sigemptyset(&held)
+        sigaddset(&held, SIGINT)
+        sigaddset(&held, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &held, &old)
+        defer { pthread_sigmask(SIG_SETMASK, &old, nil) }
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { return (fd, nil) }
+        return (fd, template.withUnsafeBufferPointer { add($0) })
+    }
+
     /// Lists the NUL-terminated `path`; its slot, or nil when every slot is taken or the path is too long.
-    static func add(_ path: UnsafeBufferPointer<CChar>) -> Int? {
+    private static func add(_ path: UnsafeBufferPointer<CChar>) -> Int? {
         guard path.count <= pathBytes else { return nil }
         for i in 0..<slots where states[i].compareExchange(expected: 0, desired: 1, ordering: .acquiring).exchanged {
             (paths + i * pathBytes).update(from: path.baseAddress!, count: path.count)
