@@ -15,14 +15,14 @@ public enum CTRLVocab {
         }
         var byID: [Int: String] = [:]
         for (token, id) in vocab.entries {
-            guard let i = id.int, i >= 0 else { throw .tokenizer("\(vocabPath): '\(token)' has id \(id)") }
+            guard let i = id.int, (0..<(1 << 24)).contains(i) else { throw .tokenizer("\(vocabPath): '\(token)' has id \(id)") }
             guard byID[i] == nil else { throw .tokenizer("\(vocabPath): id \(i) is given to '\(byID[i]!)' and '\(token)'") }
             byID[i] = token
         }
         let tokenizerConfig = try TokenizerConversion.readJSON(directory + "/tokenizer_config.json")
         var types: [Int: TokenType] = [:]
         for (key, entry) in tokenizerConfig?["added_tokens_decoder"]?.object?.entries ?? [] {
-            guard let i = Int(key), i >= 0, let content = entry["content"]?.string else {
+            guard let i = Int(key), (0..<(1 << 24)).contains(i), let content = entry["content"]?.string else {
                 throw .tokenizer("tokenizer_config.json: added_tokens_decoder entry '\(key)' has no id or content")
             }
             byID[i] = content

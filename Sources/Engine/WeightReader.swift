@@ -108,4 +108,11 @@ struct WeightReader {
         guard x.isFinite else { throw .config(key: key, reason: "\(x) is not finite") }
         return x
     }
+
+    /// A positive float: a norm's epsilon, a RoPE base or scaling factor (0 or less would make NaNs or divide by 0).
+    func positive(_ key: String, default d: Float) throws(ModelError) -> Float {
+        let x = try float(key, default: d)
+        guard x > 0 else { throw .config(key: key, reason: "\(x) is not positive") }
+        return x
+    }
 }

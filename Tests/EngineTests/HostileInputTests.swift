@@ -25,44 +25,6 @@ private func hostileGGUF(_ fixture: String, _ name: String, setting: KeyValuePai
     return path
 }
 
-/// A copy of Hugging Face fixture `fixture` whose safetensors has tensors renamed (`renaming`) or resized and zeroed
-/// (`resizing`), without those in `dropping`, and whose config.json has `config` merged in.
-func hfCopy(_ fixture: String, as name: String, renaming: [String: String] = [:], resizing: [String: [Int]] = [:],
-            dropping: Set<String> = [], config: [String: Any] = [:]) throws -> URL {
-    let dir = try temporaryDirectory(name).appendingPathComponent(fixture)
-    try FileManager.default.copyItem(at: fixtures.appendingPathComponent(fixture), to: dir)
-    let file = dir.appendingPathComponent("model.safetensors")
-    let bytes = try Data(contentsOf: file)
-    let n = Int(bytes.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
-    var header = try #require(try JSONSerialization.jsonObject(with: bytes[8..<8 + n]) as? [String: Any])
-    let metadata = header.removeValue(forKey: "__metadata__")
-    var out: [String: Any] = metadata.map { ["__metadata__": $0] } ?? [:], data = Data()
-    for (tensor, value) in header.sorted(by: { $0.key < $1.key }) where !dropping.contains(tensor) {
-        var info = try #require(value as? [String: Any])
-        let offsets = try #require(info["data_offsets"] as? [Int]), start = data.count
-        if let shape = resizing[tensor] {
-            info["shape"] = shape
-            data.append(Data(count: shape.reduce(4, *)))  // F32 zeros
-        } else {
-            data.append(bytes[8 + n + offsets[0]..<8 + n + offsets[1]])
-        }
-        info["data_offsets"] = [start, data.count]
-        out[renaming[tensor] ?? tensor] = info
-    }
-    let json = try JSONSerialization.data(withJSONObject: out)
-    var result = withUnsafeBytes(of: UInt64(json.count).littleEndian) { Data($0) }
-    result.append(json)
-    result.append(data)
-    try result.write(to: file)
-    if !config.isEmpty {
-        let url = dir.appendingPathComponent("config.json")
-        var c = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
-        c.merge(config) { $1 }
-        try JSONSerialization.data(withJSONObject: c).write(to: url)
-    }
-    return dir
-}
-
 @Suite struct HostileMetadataTests {
     static let families = [("llama-tiny", "llama"), ("gpt2-tiny", "gpt2"), ("ctrl-tiny", "ctrl"), ("xlnet-tiny", "xlnet"),
                            ("bert-tiny", "bert"), ("albert-tiny", "albert"), ("t5-tiny", "t5"), ("bart-tiny", "bart"),

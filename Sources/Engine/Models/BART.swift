@@ -82,11 +82,10 @@ public enum BART {
             guard dim % heads == 0 else {
                 throw .config(key: "\(half)_attention_heads", reason: "\(heads) does not divide d_model \(dim)")
             }
-            shape[s] = (try c.count("\(half)_layers"), heads, try c.count("\(half)_ffn_dim"))
+            shape[s] = (try c.layers("\(half)_layers"), heads, try c.count("\(half)_ffn_dim"))
         }
-        guard let start = c.json["decoder_start_token_id"]?.int, start >= 0 else {
-            throw .config(key: "decoder_start_token_id", reason: "missing")
-        }
+        guard c.has("decoder_start_token_id") else { throw .config(key: "decoder_start_token_id", reason: "missing") }
+        let start = try c.tokenID("decoder_start_token_id", default: 0)
         let scale = try c.bool("scale_embedding", default: false) ? Float(Double(dim).squareRoot()) : 1
 
         let metadata: [(key: String, value: GGUFValue)] = [
@@ -215,7 +214,7 @@ public final class BARTModel: EncoderDecoderNet, @unchecked Sendable {
             throw .config(key: K.headCount(a), reason: "\(encoderHeads) and \(decoderHeads) heads for a width of \(dim)")
         }
         guard !(try r.bool(K.normalizeBefore(a), default: false)) else { throw .unsupported("pre-LayerNorm \(a) (normalize_before)") }
-        let eps = try r.float(K.layerNormEpsilon(a), default: 1e-5)
+        let eps = try r.positive(K.layerNormEpsilon(a), default: 1e-5)
         embeddingScale = try r.float(K.embeddingScale(a), default: 1)
         activation = try Activation(try r.string(K.hiddenActivation(a), default: "gelu"), key: K.hiddenActivation(a))
         decoderStart = Int32(try r.count(K.decoderStartTokenID(a), in: 0...(1 << 24), default: 0))

@@ -53,7 +53,7 @@ public final class CTRL: DecoderNet {
         shape = DecoderShape(dim: dim, layers: try r.layerCount(K.blockCount(a)), heads: heads, kvHeads: heads, headDim: dim / heads,
                              ff: ff, vocab: vocab, trainContext: context, ropeDims: 0, learnedPositions: true)
         // Block norms are built with ε = 1e-6 whatever the config says; only the final norm reads the key.
-        let eps = try r.float(K.layerNormEpsilon(a), default: 1e-6)
+        let eps = try r.positive(K.layerNormEpsilon(a), default: 1e-6)
         var layers: [PreNormLayer] = []
         for l in 0..<shape.layers {
             layers.append(PreNormLayer(
@@ -99,13 +99,13 @@ public final class CTRL: DecoderNet {
     /// computed at load, and the embedding is scaled by √n_embd at run time, so neither is stored.
     @Sendable static func conversion(_ c: HFConfig, _ names: Set<String>) throws(ModelError) -> HFConversion {
         let a = architecture
-        let dim = try c.count("n_embd"), layers = try c.count("n_layer"), heads = try c.count("n_head")
+        let dim = try c.count("n_embd"), layers = try c.layers("n_layer"), heads = try c.count("n_head")
         let vocab = try c.count("vocab_size"), positions = try c.count("n_positions"), ff = try c.count("dff")
         guard dim % heads == 0 else { throw .config(key: "n_head", reason: "\(heads) does not divide n_embd \(dim)") }
         guard dim % 2 == 0 else { throw .config(key: "n_embd", reason: "\(dim) is odd; the sinusoids come in sin/cos halves") }
         // Block norms are built with ε = 1e-6 whatever the config says; only the final norm reads
         // layer_norm_epsilon. One key holds both, so it must be 1e-6.
-        let eps = try c.double("layer_norm_epsilon", default: 1e-6)
+        let eps = try c.epsilon("layer_norm_epsilon", default: 1e-6)
         guard eps == 1e-6 else { throw .unsupported("CTRL layer_norm_epsilon \(eps) (block norms always use 1e-6)") }
 
         let metadata: [(key: String, value: GGUFValue)] = [
@@ -115,7 +115,7 @@ public final class CTRL: DecoderNet {
             (MetadataKey.blockCount(a), .uint32(UInt32(layers))),
             (MetadataKey.feedForwardLength(a), .uint32(UInt32(ff))),
             (MetadataKey.headCount(a), .uint32(UInt32(heads))),
-            (MetadataKey.layerNormEpsilon(a), .float32(Float(eps))),
+            (MetadataKey.layerNormEpsilon(a), .float32(eps)),
         ]
         typealias N = CTRLWeights.Name
         var t: [TensorSource] = [TensorSource(N.embedding, from: "transformer.w.weight", shape: [vocab, dim])]

@@ -86,7 +86,7 @@ public final class T5: EncoderDecoderNet, @unchecked Sendable {  // weights are 
         buckets = try r.count(K.relativeBucketsCount(a), in: 4...(1 << 16), default: 32)
         // Past max_distance the buckets stop changing (so the bias lines end there) when it exceeds the exact half.
         maxDistance = try r.count(K.relativeMaxDistance(a), in: buckets / 2 + 1...(1 << 16), default: 128)
-        let eps = try r.float(K.layerNormRMSEpsilon(a), default: 1e-6)
+        let eps = try r.positive(K.layerNormRMSEpsilon(a), default: 1e-6)
         // Files from llama.cpp's converter carry neither key. As transformers runs them: a tied head (no output
         // tensor, T5 v1.0) is scaled by d_model^-0.5 (llama.cpp does not scale, which leaves the argmax alone but not
         // the probabilities); a gated FFN (T5 v1.1, FLAN-T5) is gelu_new, as llama.cpp's LLM_FFN_GELU, else ReLU.
@@ -185,8 +185,8 @@ public final class T5: EncoderDecoderNet, @unchecked Sendable {  // weights are 
     @Sendable static func conversion(_ c: HFConfig, _ names: Set<String>) throws(ModelError) -> HFConversion {
         let a = architecture
         let dim = try c.count("d_model"), headDim = try c.count("d_kv"), heads = try c.count("num_heads")
-        let ff = try c.count("d_ff"), vocab = try c.count("vocab_size"), layers = try c.count("num_layers")
-        let decoderLayers = c.has("num_decoder_layers") ? try c.count("num_decoder_layers") : layers
+        let ff = try c.count("d_ff"), vocab = try c.count("vocab_size"), layers = try c.layers("num_layers")
+        let decoderLayers = c.has("num_decoder_layers") ? try c.layers("num_decoder_layers") : layers
         let buckets = c.has("relative_attention_num_buckets") ? try c.count("relative_attention_num_buckets") : 32
         let maxDistance = c.has("relative_attention_max_distance") ? try c.count("relative_attention_max_distance") : 128
         guard buckets >= 4 else {  // the encoder halves them by direction, then into exact and log-spaced ones
@@ -203,10 +203,11 @@ public final class T5: EncoderDecoderNet, @unchecked Sendable {  // weights are 
         // T5 v1.0 ties the head to the embedding and scales the decoder's output by d_model^-0.5 first; v1.1 does
         // neither. transformers 5 writes scale_decoder_outputs; older configs say it with tie_word_embeddings.
         let scaled = try c.bool("scale_decoder_outputs", default: try c.bool("tie_word_embeddings", default: true))
-        let eps = Float(try c.double("layer_norm_epsilon", default: 1e-6))
-        guard let start = c.json["decoder_start_token_id"]?.int, start >= 0 else {
+        let eps = try c.epsilon("layer_norm_epsilon", default: 1e-6)
+        guard c.has("decoder_start_token_id") else {
             throw .config(key: "decoder_start_token_id", reason: "missing (llama.cpp's converter requires it too)")
         }
+        let start = try c.tokenID("decoder_start_token_id", default: 0)
 
         let metadata: [(key: String, value: GGUFValue)] = [
             (MetadataKey.contextLength(a), .uint32(UInt32(c.has("n_positions") ? try c.count("n_positions") : 512))),
