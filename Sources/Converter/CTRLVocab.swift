@@ -6,9 +6,14 @@ import Engine
 import TensorFile
 
 public enum CTRLVocab {
-    /// Tokens, types, merges and the unknown id, padded to `vocabSize` entries; nil unless config.json is CTRL's.
+    /// Tokens, types, merges and the unknown id, padded to `vocabSize` entries; nil unless the directory's tokenizer is
+    /// CTRL's: tokenizer_config.json names CTRLTokenizer, or a CTRL model names no class and has no tokenizer.json (a
+    /// CTRL model may ship another tokenizer, as any model may ship CTRL's).
     public static func metadata(directory: String, config: HFConfig, vocabSize: Int) throws(ModelError) -> [(key: String, value: GGUFValue)]? {
-        guard config.string("model_type") == "ctrl" else { return nil }
+        let tokenizerClass = try TokenizerConversion.readJSON(directory + "/tokenizer_config.json")?["tokenizer_class"]?.string
+        let own = tokenizerClass == nil && config.string("model_type") == "ctrl"
+            && !SentencePieceVocab.exists(directory + "/tokenizer.json")
+        guard tokenizerClass == "CTRLTokenizer" || own else { return nil }
         let vocabPath = directory + "/vocab.json", mergesPath = directory + "/merges.txt"
         guard let vocab = try TokenizerConversion.readJSON(vocabPath)?.object else {
             throw .tokenizer("\(vocabPath) not found or not an object (CTRL's vocabulary)")
