@@ -53,7 +53,7 @@ extension Swiftlet {
             let status: Status = switch error {
             case let .file(e): if case .io = e { .io } else { .format }  // open, mmap, read; else the reader's findings
             case .unknownArchitecture, .unsupported: .unsupported
-            case .config, .missingTensor, .unexpectedTensor, .shape, .tokenizer: .format
+            case .config, .missingTensor, .unexpectedTensor, .shape, .tokenizer, .notANumber: .format
             case .outOfMemory: .outOfMemory
             case .invalidInput: .invalidArgument
             case .contextFull: .contextFull

@@ -134,6 +134,17 @@ public final class AtomicFileWriter {
     }
 }
 
+/// The position of the first command-line argument that is not valid UTF-8, nil when all are: CommandLine.arguments
+/// replaces such bytes silently, so a tool that takes text and paths as UTF-8 refuses them instead.
+public func invalidUTF8Argument() -> Int? {
+    for i in 1..<Int(CommandLine.argc) {
+        guard let arg = CommandLine.unsafeArgv[i] else { continue }
+        let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(arg).assumingMemoryBound(to: UInt8.self), count: strlen(arg))
+        if String(validating: bytes, as: UTF8.self) == nil { return i }
+    }
+    return nil
+}
+
 /// The temporary files of unfinished AtomicFileWriters, for a signal handler to remove: process-wide because signal
 /// dispositions are, and in fixed memory read with atomics because a handler may not lock or allocate.
 public enum TemporaryFiles {

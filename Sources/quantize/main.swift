@@ -16,6 +16,7 @@ func fail(_ message: String) -> Never {
     exit(1)
 }
 
+if let i = invalidUTF8Argument() { fail("argument \(i) is not valid UTF-8 (paths are read as UTF-8)") }
 var positionals: [String] = []
 var options = ConvertOptions()
 options.threads = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))

@@ -141,6 +141,8 @@ enum Generate {
         p.topP = try f.float("--top-p", default: p.topP, range: 0...1)
         p.minP = try f.float("--min-p", default: p.minP, range: 0...1)
         p.repeatPenalty = try f.float("--repeat-penalty", default: p.repeatPenalty, range: 0...100)
+        // Logits are divided by it: 0 is no penalty but a division by zero (the C API refuses it too).
+        guard p.repeatPenalty > 0 else { throw CLIError("--repeat-penalty 0 must be more than 0 (1: off)") }
         p.repeatLastN = try f.int("--repeat-last-n", default: p.repeatLastN, range: 0...(1 << 24))
         if let s = f.value("--seed") {
             guard let seed = UInt64(s) else { throw CLIError("--seed '\(s)' is not an unsigned 64-bit integer") }

@@ -27,6 +27,7 @@ TemporaryFiles.removeOnInterrupt()  // logits --out
 let args = CommandLine.arguments
 let status: Int32
 do {
+    if let i = invalidUTF8Argument() { throw CLIError("argument \(i) is not valid UTF-8 (text and paths are read as UTF-8)") }
     switch args.count > 1 ? args[1] : "" {
     case "inspect": status = try Inspect.run(args[2...])
     case "tokenize": status = try Tokenize.run(args[2...])

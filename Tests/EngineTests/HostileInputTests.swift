@@ -184,3 +184,57 @@ private func hostileGGUF(_ fixture: String, _ name: String, setting: KeyValuePai
         #expect(try FileManager.default.contentsOfDirectory(atPath: outDir.path).isEmpty)
     }
 }
+
+/// Issue 19.10: smaller things the CLI believed or hid.
+@Suite struct CLIArgumentTests {
+    /// A stride of a window or more advanced one token per window (20 s on 20 KB).
+    @Test func docStrideOfAWindowIsRefused() throws {
+        let context = String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 200)
+        let r = try swiftlet(["qa", "-m", try fixtureGGUF("bert-qa-tiny", .f32), "--question", "What jumps?", "--context", context,
+                              "--doc-stride", "100000"], timeout: 60)
+        expectOneErrorLine(r, containing: "--doc-stride 100000")
+        #expect(r.seconds < 10)
+    }
+
+    /// CommandLine.arguments replaced invalid UTF-8 silently; -f refused the same bytes.
+    @Test func invalidUTF8ArgumentsAreRefused() throws {
+        let model = try fixtureGGUF("llama-tiny", .f32)
+        let r = try run("/bin/sh", ["-c", "exec \"$0\" generate -m \"$1\" -p \"$(printf 'a\\377b')\"", builtExecutable("swiftlet"), model])
+        expectOneErrorLine(r, containing: "argument 5 is not valid UTF-8")
+        let q = try run("/bin/sh", ["-c", "exec \"$0\" \"$(printf 'in\\377')\" out.gguf", builtExecutable("quantize")])
+        expectOneErrorLine(q, containing: "argument 1 is not valid UTF-8")
+    }
+
+    @Test func aFlagGivenTwiceIsRefused() throws {
+        let model = try fixtureGGUF("llama-tiny", .f32)
+        expectOneErrorLine(try swiftlet(["generate", "-m", model, "-p", "a", "-p", "b"]), containing: "-p is given twice")
+        expectOneErrorLine(try swiftlet(["generate", "-m", model, "-p", "a", "--prompt=b"]), containing: "-p and --prompt are one flag")
+    }
+
+    /// The C API refused it; the CLI divided by it.
+    @Test func repeatPenaltyZeroIsRefused() throws {
+        let r = try swiftlet(["generate", "-m", try fixtureGGUF("llama-tiny", .f32), "-p", "a", "--repeat-penalty", "0"])
+        expectOneErrorLine(r, containing: "--repeat-penalty")
+    }
+
+    /// NaN weights generated token 0 with exit 0. (The memory plan is printed before: the inputs were good.)
+    @Test(arguments: [("llama-tiny", "output_norm.weight"), ("t5-tiny", "dec.output_norm.weight")])
+    func nanWeightsAreAnError(fixture: String, tensor: String) throws {
+        let source = try fixtureGGUF(fixture, .f32)
+        let count = try #require(try GGUFFile(path: source).info(tensor)).elementCount
+        let nan = [Float](repeating: .nan, count: count).withUnsafeBytes { Array($0) }
+        let path = try temporaryDirectory("nan-\(fixture)").appendingPathComponent("model.gguf").path
+        try ggufCopy(source, to: path, data: [tensor: nan])
+        let r = try swiftlet(["generate", "-m", path, "-p", "Hello", "-n", "2", "--temp", "0"])
+        #expect(r.status == 1 && r.stdout.isEmpty, "\(r.stdout)")
+        #expect(r.stderr.hasPrefix("memory: ") && r.stderr.split(separator: "\n").last?.hasPrefix("error: ") == true
+                && r.stderr.contains("are NaN"), "\(r.stderr)")
+    }
+
+    /// A mask cut off with the text's end was "no mask token in the text".
+    @Test func maskPastTheLimitSaysSo() throws {
+        let text = String(repeating: "word ", count: 600) + "[MASK]"
+        let r = try swiftlet(["fill-mask", "-m", try fixtureGGUF("bert-tiny", .f32), text])
+        expectOneErrorLine(r, containing: "past the model's limit")
+    }
+}

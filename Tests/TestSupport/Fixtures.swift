@@ -70,9 +70,11 @@ public func slowBPECopy(_ fixture: String, as name: String) throws -> URL {
 
 /// A copy of GGUF file `path` without the metadata keys `dropped` (what another writer, such as llama.cpp's
 /// converter, that does not record them gives), with the values of `setting` (replaced where the key exists, else
-/// appended) and tensors renamed as `renaming` says: hand-made bad files.
+/// appended), tensors renamed as `renaming` says and their bytes replaced as `data` says (the same size): hand-made
+/// bad files.
 public func ggufCopy(_ path: String, to output: String, dropping dropped: Set<String> = [],
-                     setting: KeyValuePairs<String, GGUFValue> = [:], renaming: [String: String] = [:]) throws {
+                     setting: KeyValuePairs<String, GGUFValue> = [:], renaming: [String: String] = [:],
+                     data: [String: [UInt8]] = [:]) throws {
     let f = try GGUFFile(path: path)
     var metadata = f.metadata.filter { !dropped.contains($0.key) }
     for (key, value) in setting {
@@ -81,7 +83,9 @@ public func ggufCopy(_ path: String, to output: String, dropping dropped: Set<St
     let w = try GGUFWriter(path: output, metadata: metadata, tensors: f.tensors.map {
         GGUFTensorPlan(name: renaming[$0.name] ?? $0.name, type: $0.type, shape: $0.shape)
     })
-    for t in f.tensors { try w.writeTensor(try f.tensor(t.name).bytes) }
+    for t in f.tensors {
+        if let bytes = data[t.name] { try w.writeTensor(bytes) } else { try w.writeTensor(try f.tensor(t.name).bytes) }
+    }
     try w.finish()
 }
 
