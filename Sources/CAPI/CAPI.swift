@@ -235,9 +235,11 @@ public func swiftlet_logits(_ sp: OpaquePointer?, _ ids: UnsafePointer<Int32>?, 
     guard let s = session(sp) else { return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_logits: session is NULL") }
     if let e = tooLong(n, "swiftlet_logits: n_ids") { return e }
     guard let ids, n > 0 else { return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_logits: no ids") }
-    guard let logits else { return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_logits: logits is NULL") }
+    guard logits != nil || capacity == 0 else {
+        return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_logits: logits is NULL (with capacity \(UInt(bitPattern: capacity)))")
+    }
     do {
-        try s.logits(UnsafeBufferPointer(start: ids, count: n), into: UnsafeMutableBufferPointer(start: logits, count: room(capacity)))
+        try s.logits(UnsafeBufferPointer(start: ids, count: n), into: buffer(logits, capacity))
         return SWIFTLET_OK
     } catch {
         return fail("swiftlet_logits", error)
@@ -249,11 +251,18 @@ public func swiftlet_embed(_ sp: OpaquePointer?, _ textPointer: UnsafePointer<CC
                            _ embedding: UnsafeMutablePointer<Float>?, _ capacity: Int) -> swiftlet_status {
     guard let s = session(sp) else { return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_embed: session is NULL") }
     guard let t = text(textPointer, textLength, "swiftlet_embed: text") else { return SWIFTLET_ERR_INVALID_ARGUMENT }
-    guard let embedding else { return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_embed: embedding is NULL") }
+    guard embedding != nil || capacity == 0 else {
+        return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_embed: embedding is NULL (with capacity \(UInt(bitPattern: capacity)))")
+    }
     do {
-        try s.embed(t, into: UnsafeMutableBufferPointer(start: embedding, count: room(capacity)))
+        try s.embed(t, into: buffer(embedding, capacity))
         return SWIFTLET_OK
     } catch {
         return fail("swiftlet_embed", error)
     }
+}
+
+/// A C output buffer: NULL (allowed with capacity 0, which asks for the size) holds nothing.
+private func buffer(_ p: UnsafeMutablePointer<Float>?, _ capacity: Int) -> UnsafeMutableBufferPointer<Float> {
+    UnsafeMutableBufferPointer(start: p, count: p == nil ? 0 : room(capacity))
 }
