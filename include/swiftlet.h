@@ -4,8 +4,9 @@
  * and never crashes. After an error, swiftlet_last_error() gives a message for the calling thread.
  * A buffer too small gets nothing past its capacity, the needed count in the n_ / _len out-parameter and
  * SWIFTLET_ERR_BUFFER_TOO_SMALL (capacity 0 with a NULL buffer asks for the count). Text in and out is
- * UTF-8; invalid UTF-8 in is SWIFTLET_ERR_INVALID_ARGUMENT. Objects are opaque; one session is used by one
- * thread at a time; several sessions may share one model across threads.
+ * UTF-8; invalid UTF-8 in is SWIFTLET_ERR_INVALID_ARGUMENT. A capacity of SIZE_MAX means room enough. Objects
+ * are opaque; one session is used by one thread at a time (calls from two at once take turns); several sessions
+ * may share one model across threads.
  */
 #ifndef SWIFTLET_H
 #define SWIFTLET_H
@@ -35,7 +36,7 @@ typedef enum {
 
 typedef struct {            /* defaults from swiftlet_default_params(), as llama.cpp's: */
     int32_t n_ctx;          /* 0: the model's own context length (default 0) */
-    int32_t n_threads;      /* 0: all cores (default 0) */
+    int32_t n_threads;      /* 0: all cores; at most 4 per core and 512 (default 0) */
     float temperature;      /* 0: greedy (default 0.8) */
     int32_t top_k;          /* 0: off (default 40) */
     float top_p;            /* 1: off (default 0.95) */

@@ -52,8 +52,19 @@ private func session(_ p: OpaquePointer?) -> Swiftlet.Session? {
     p.map { Unmanaged<Swiftlet.Session>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
 }
 
+// A size_t arrives as an Int: past Int.max it is negative. A capacity that large is room enough (SIZE_MAX says so);
+// a length that large describes no buffer.
+
+private func room(_ capacity: Int) -> Int { capacity < 0 ? Int.max : capacity }
+
+/// Nil, or the error (set) for a length past Int.max.
+private func tooLong(_ n: Int, _ what: String) -> swiftlet_status? {
+    n < 0 ? fail(SWIFTLET_ERR_INVALID_ARGUMENT, "\(what) \(UInt(bitPattern: n)) is larger than any buffer") : nil
+}
+
 /// UTF-8 text from a C pointer and length; nil (with the error set) when NULL with a length, or invalid.
 private func text(_ p: UnsafePointer<CChar>?, _ n: Int, _ what: String) -> String? {
+    if tooLong(n, "\(what) length") != nil { return nil }
     guard n > 0 else { return "" }
     guard let p else { _ = fail(SWIFTLET_ERR_INVALID_ARGUMENT, "\(what) is NULL with length \(n)"); return nil }
     let bytes = UnsafeRawBufferPointer(start: p, count: n).bindMemory(to: UInt8.self)
@@ -168,7 +179,7 @@ public func swiftlet_tokenize(_ mp: OpaquePointer?, _ textPointer: UnsafePointer
     guard ids != nil || capacity == 0 else { return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_tokenize: ids is NULL") }
     guard let s = text(textPointer, textLength, "swiftlet_tokenize: text") else { return SWIFTLET_ERR_INVALID_ARGUMENT }
     let tokens = m.tokenize(s, addSpecial: addSpecial)
-    guard copy(tokens, to: ids, capacity, count: count) else {
+    guard copy(tokens, to: ids, room(capacity), count: count) else {
         return fail(SWIFTLET_ERR_BUFFER_TOO_SMALL, "swiftlet_tokenize: \(tokens.count) ids do not fit in \(capacity)")
     }
     return SWIFTLET_OK
@@ -180,11 +191,12 @@ public func swiftlet_detokenize(_ mp: OpaquePointer?, _ ids: UnsafePointer<Int32
                                 _ length: UnsafeMutablePointer<Int>?) -> swiftlet_status {
     guard let m = model(mp) else { return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_detokenize: model is NULL") }
     guard let length else { return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_detokenize: text_len is NULL") }
+    if let e = tooLong(n, "swiftlet_detokenize: n_ids") { return e }
     guard ids != nil || n == 0 else { return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_detokenize: ids is NULL") }
     guard out != nil || capacity == 0 else { return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_detokenize: text is NULL") }
     do {
         let bytes = Array(try m.detokenize(Array(UnsafeBufferPointer(start: ids, count: n))).utf8).map { CChar(bitPattern: $0) }
-        guard copy(bytes, to: out, capacity, count: length) else {
+        guard copy(bytes, to: out, room(capacity), count: length) else {
             return fail(SWIFTLET_ERR_BUFFER_TOO_SMALL, "swiftlet_detokenize: \(bytes.count) bytes do not fit in \(capacity)")
         }
         return SWIFTLET_OK
@@ -221,7 +233,11 @@ public func swiftlet_generate(_ sp: OpaquePointer?, _ promptPointer: UnsafePoint
 public func swiftlet_logits(_ sp: OpaquePointer?, _ ids: UnsafePointer<Int32>?, _ n: Int,
                             _ logits: UnsafeMutablePointer<Float>?, _ capacity: Int) -> swiftlet_status {
     guard let s = session(sp) else { return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_logits: session is NULL") }
+    if let e = tooLong(n, "swiftlet_logits: n_ids") { return e }
     guard let ids, n > 0 else { return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_logits: no ids") }
+    guard logits != nil || capacity == 0 else {
+        return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_logits: logits is NULL (with capacity \(UInt(bitPattern: capacity)))")
+    }
     do {
         try s.logits(UnsafeBufferPointer(start: ids, count: n), into: buffer(logits, capacity))
         return SWIFTLET_OK
@@ -235,6 +251,9 @@ public func swiftlet_embed(_ sp: OpaquePointer?, _ textPointer: UnsafePointer<CC
                            _ embedding: UnsafeMutablePointer<Float>?, _ capacity: Int) -> swiftlet_status {
     guard let s = session(sp) else { return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_embed: session is NULL") }
     guard let t = text(textPointer, textLength, "swiftlet_embed: text") else { return SWIFTLET_ERR_INVALID_ARGUMENT }
+    guard embedding != nil || capacity == 0 else {
+        return fail(SWIFTLET_ERR_INVALID_ARGUMENT, "swiftlet_embed: embedding is NULL (with capacity \(UInt(bitPattern: capacity)))")
+    }
     do {
         try s.embed(t, into: buffer(embedding, capacity))
         return SWIFTLET_OK
@@ -243,7 +262,7 @@ public func swiftlet_embed(_ sp: OpaquePointer?, _ textPointer: UnsafePointer<CC
     }
 }
 
-/// A C output buffer: NULL holds nothing, whatever its capacity.
+/// A C output buffer: NULL (allowed with capacity 0, which asks for the size) holds nothing.
 private func buffer(_ p: UnsafeMutablePointer<Float>?, _ capacity: Int) -> UnsafeMutableBufferPointer<Float> {
-    UnsafeMutableBufferPointer(start: p, count: p == nil ? 0 : max(0, capacity))
+    UnsafeMutableBufferPointer(start: p, count: p == nil ? 0 : room(capacity))
 }

@@ -6,23 +6,28 @@ import Engine
 import TensorFile
 
 public enum CTRLVocab {
-    /// Tokens, types, merges and the unknown id, padded to `vocabSize` entries; nil unless config.json is CTRL's.
+    /// Tokens, types, merges and the unknown id, padded to `vocabSize` entries; nil unless the directory's tokenizer is
+    /// CTRL's: tokenizer_config.json names CTRLTokenizer, or a CTRL model names no class and has no tokenizer.json (a
+    /// CTRL model may ship another tokenizer, as any model may ship CTRL's).
     public static func metadata(directory: String, config: HFConfig, vocabSize: Int) throws(ModelError) -> [(key: String, value: GGUFValue)]? {
-        guard config.string("model_type") == "ctrl" else { return nil }
+        let tokenizerClass = try TokenizerConversion.readJSON(directory + "/tokenizer_config.json")?["tokenizer_class"]?.string
+        let own = tokenizerClass == nil && config.string("model_type") == "ctrl"
+            && !SentencePieceVocab.exists(directory + "/tokenizer.json")
+        guard tokenizerClass == "CTRLTokenizer" || own else { return nil }
         let vocabPath = directory + "/vocab.json", mergesPath = directory + "/merges.txt"
         guard let vocab = try TokenizerConversion.readJSON(vocabPath)?.object else {
             throw .tokenizer("\(vocabPath) not found or not an object (CTRL's vocabulary)")
         }
         var byID: [Int: String] = [:]
         for (token, id) in vocab.entries {
-            guard let i = id.int, i >= 0 else { throw .tokenizer("\(vocabPath): '\(token)' has id \(id)") }
+            guard let i = id.int, (0..<(1 << 24)).contains(i) else { throw .tokenizer("\(vocabPath): '\(token)' has id \(id)") }
             guard byID[i] == nil else { throw .tokenizer("\(vocabPath): id \(i) is given to '\(byID[i]!)' and '\(token)'") }
             byID[i] = token
         }
         let tokenizerConfig = try TokenizerConversion.readJSON(directory + "/tokenizer_config.json")
         var types: [Int: TokenType] = [:]
         for (key, entry) in tokenizerConfig?["added_tokens_decoder"]?.object?.entries ?? [] {
-            guard let i = Int(key), i >= 0, let content = entry["content"]?.string else {
+            guard let i = Int(key), (0..<(1 << 24)).contains(i), let content = entry["content"]?.string else {
                 throw .tokenizer("tokenizer_config.json: added_tokens_decoder entry '\(key)' has no id or content")
             }
             byID[i] = content

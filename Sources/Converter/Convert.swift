@@ -124,7 +124,9 @@ public enum Converter {
         do throws(ModelError) {
             conversion = try Registry.conversion(config: config, tensorNames: names)
             let vocab = conversion.metadata.first { $0.key == MetadataKey.vocabSize(conversion.architecture) }?.value.integer
-            // A SentencePiece model wins where llama.cpp's converter prefers it; CTRL has its own files.
+            // The directory's tokenizer, whatever the architecture: a SentencePiece model where llama.cpp's converter
+            // prefers one, T5's, BART's and Marian's own files, CTRL's where the directory holds CTRL's, else
+            // tokenizer.json (or a slow GPT-2 or RoBERTa BPE's vocab.json and merges.txt).
             if let m = try Seq2SeqVocab.metadata(directory: directory, config: config, vocabSize: vocab ?? 0) {
                 tokenizer = m  // T5, BART, Marian: vocabulary and generation defaults
             } else if let m = try SentencePieceVocab.metadata(directory: directory, config: config, vocabSize: vocab ?? 0) {

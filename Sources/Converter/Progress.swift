@@ -19,7 +19,7 @@ final class Progress {
         self.quiet = quiet
     }
 
-    func note(_ s: String) { if !quiet { printErr("note: \(s)") } }
+    func note(_ s: String) { if !quiet { printErr("note: " + printable(s)) } }
 
     func tensorDone(_ i: Int, _ plan: GGUFTensorPlan, sourceBytes: Int) {
         done += sourceBytes
@@ -30,7 +30,7 @@ final class Progress {
         let index = String(i + 1), pad = String(repeating: " ", count: max(0, width - index.count))
         let line = "[\(pad)\(index)/\(count)] \(plan.name) \(plan.type.name) \(plan.shape) \(formatBytes(done))/\(formatBytes(total)) "
             + "\(Int(100 * Double(done) / Double(total)))% elapsed \(formatSeconds(elapsed)) eta \(formatSeconds(eta))"
-        if terminal { writeErr("\r\u{1b}[K" + line) } else { printErr(line) }
+        if terminal { writeErr("\r\u{1b}[K" + printable(line)) } else { printErr(printable(line)) }
     }
 
     func finish(output: String, bytes: Int) {

@@ -34,7 +34,7 @@ enum SentenceTransformers {
         }
         out.append((MetadataKey.sentenceNormalize(a), .bool(normalize)))
         if let length = try TokenizerConversion.readJSON(directory + "/sentence_bert_config.json")?["max_seq_length"] {
-            guard let n = length.int, n >= 1 else {
+            guard let n = length.int, (1...(1 << 24)).contains(n) else {
                 throw .config(key: "sentence_bert_config.json max_seq_length", reason: "expected a length, found \(length)")
             }
             out.append((MetadataKey.sentenceMaxSeqLength(a), .uint32(UInt32(n))))

@@ -16,9 +16,8 @@ public enum Seq2SeqVocab {
         case "t5": vocabulary = try t5(directory: directory, config: config, vocabSize: vocabSize)
         case "bart":
             // transformers (since 4.45) cleans spaces in decode only when tokenizer_config.json asks.
-            let clean = try TokenizerConversion.readJSON(directory + "/tokenizer_config.json")?["clean_up_tokenization_spaces"]?.bool ?? false
-            vocabulary = try TokenizerConversion.metadata(directory: directory, config: config, vocabSize: vocabSize)
-                + [(MetadataKey.cleanSpaces, .bool(clean))]
+            vocabulary = try TokenizerConversion.metadata(directory: directory, config: config, vocabSize: vocabSize,
+                                                          cleanSpaces: false)
         case "marian": vocabulary = try marian(directory: directory, vocabSize: vocabSize)
         default: return nil
         }

@@ -40,7 +40,7 @@ extension TokenizerConversion {
             (MetadataKey.tokenTypes, .array(.int32(types))),
             (MetadataKey.normalizerCleanText, .bool(cleanText)),
             (MetadataKey.normalizerHandleChineseChars, .bool(chineseChars)),
-            (MetadataKey.wordPieceMaxInputChars, .uint32(UInt32(max(0, maxChars)))),
+            (MetadataKey.wordPieceMaxInputChars, .uint32(UInt32(clamping: max(0, maxChars)))),
         ]
     }
 }

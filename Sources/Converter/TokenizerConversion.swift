@@ -14,8 +14,11 @@ public enum TokenizerConversion {
         let model: JSONValue      // its "model"
     }
 
-    /// Metadata for the tokenizer in `directory`, padded to `vocabSize` entries as llama.cpp pads.
-    public static func metadata(directory: String, config: HFConfig, vocabSize: Int) throws(ModelError) -> [(key: String, value: GGUFValue)] {
+    /// Metadata for the tokenizer in `directory`, padded to `vocabSize` entries as llama.cpp pads. A byte-level BPE's
+    /// clean-up of spaces in decode is tokenizer_config.json's clean_up_tokenization_spaces (so decode inverts encode
+    /// where it says false), else `cleanSpaces`, else (nil) llama.cpp's choice by pre-tokenizer at load.
+    public static func metadata(directory: String, config: HFConfig, vocabSize: Int,
+                                cleanSpaces: Bool? = nil) throws(ModelError) -> [(key: String, value: GGUFValue)] {
         guard let (tokenizer, path) = try tokenizerJSON(directory: directory, config: config) else {
             throw .tokenizer("\(directory)/tokenizer.json not found, nor vocab.json with merges.txt (needed to write the vocabulary into the GGUF)")
         }
@@ -23,9 +26,12 @@ public enum TokenizerConversion {
             throw .tokenizer("\(path): no model.type")
         }
         let f = Files(path: path, tokenizer: tokenizer, model: model)
-        let vocabulary: [(key: String, value: GGUFValue)]
+        var vocabulary: [(key: String, value: GGUFValue)]
         switch kind {
-        case "BPE": vocabulary = try bpe(f, vocabSize: vocabSize)
+        case "BPE":
+            vocabulary = try bpe(f, vocabSize: vocabSize)
+            let asked = try readJSON(directory + "/tokenizer_config.json")?["clean_up_tokenization_spaces"]?.bool
+            if let clean = asked ?? cleanSpaces { vocabulary.append((MetadataKey.cleanSpaces, .bool(clean))) }
         case "WordPiece": vocabulary = try wordPiece(f, vocabSize: vocabSize)
         case "Unigram": vocabulary = try unigram(f, vocabSize: vocabSize)
         default: throw .unsupported("tokenizer kind '\(kind)' in \(path) (known: BPE, WordPiece, Unigram)")

@@ -73,15 +73,26 @@ public func formatBytes(_ n: Int) -> String {
     return "\(tenths / 10).\(tenths % 10) \(units[unit])"
 }
 
-/// A session's threads: `requested`, or every online core when it is 0.
+/// A session's threads: `requested`, or every online core when it is 0; at most 4 per core (the pool's threads spin
+/// while they wait, so more than the cores only take turns) and 512 (ggml's GGML_MAX_N_THREADS).
 func sessionThreads(_ requested: Int) -> Int {
-    requested > 0 ? requested : max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    let cores = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    return requested > 0 ? min(requested, 4 * cores, 512) : cores
 }
 
-/// Refuses a plan larger than `limit` (nil: the machine's physical memory) before anything is allocated:
-/// "the session needs 1.2 GiB (detail), more than the limit of 1.0 GiB; advice".
+/// A session's pool; a thread the system will not start is an error, not a trap.
+func startPool(threads: Int) throws(ModelError) -> ThreadPool {
+    do { return try ThreadPool(threads: threads) } catch { throw .outOfMemory(error.description) }
+}
+
+/// Refuses a plan larger than `limit` (nil: the machine's physical memory, or the address-space limit when lower)
+/// before anything is allocated: "the session needs 1.2 GiB (detail), more than the limit of 1.0 GiB; advice".
 func checkMemory(_ plan: ArenaPlan, limit: Int?, detail: String? = nil, advice: String? = nil) throws(ModelError) {
-    let limit = limit ?? sysconf(Int32(_SC_PHYS_PAGES)) * sysconf(Int32(_SC_PAGESIZE))
+    var limit = limit ?? sysconf(Int32(_SC_PHYS_PAGES)) * sysconf(Int32(_SC_PAGESIZE))
+    var r = rlimit()
+    if getrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &r) == 0, r.rlim_cur < rlim_t(Int.max) {
+        limit = min(limit, Int(r.rlim_cur))
+    }
     guard plan.bytes > limit else { return }
     throw .outOfMemory("the session needs \(formatBytes(plan.bytes))\(detail.map { " (\($0))" } ?? ""), more than the limit "
         + "of \(formatBytes(limit))\(advice.map { "; \($0)" } ?? "")")

@@ -44,18 +44,58 @@ public struct HFConfig: Sendable {
     public func rope(defaultTheta: Double) throws(ModelError) -> (theta: Double, scaling: JSONValue?) {
         if let p = json["rope_parameters"], !p.isNull {
             guard let theta = p["rope_theta"]?.double else { throw .config(key: "rope_parameters.rope_theta", reason: "missing") }
+            guard theta.isFinite, theta > 0, Float(theta).isFinite else {
+                throw .config(key: "rope_parameters.rope_theta", reason: "\(theta) is not a positive number")
+            }
             let kind = p["rope_type"]?.string ?? "default"
             return (theta, kind == "default" ? nil : p)
         }
         let scaling = json["rope_scaling"].flatMap { $0.isNull ? nil : $0 }
-        return (try double("rope_theta", default: defaultTheta), scaling)
+        return (Double(try float("rope_theta", in: 1e-6...1e12, default: defaultTheta)), scaling)
     }
 
-    /// A positive integer that must be at least 1 (layer, head and size counts).
-    public func count(_ key: String) throws(ModelError) -> Int {
+    /// An integer in `range`; outside it, an error naming the key and the range.
+    public func int(_ key: String, in range: ClosedRange<Int>) throws(ModelError) -> Int {
         let n = try int(key)
-        guard n >= 1 else { throw .config(key: key, reason: "must be at least 1, is \(n)") }
+        guard range.contains(n) else {
+            throw .config(key: key, reason: "\(n) is outside \(range.lowerBound)...\(range.upperBound)")
+        }
         return n
+    }
+
+    public func int(_ key: String, in range: ClosedRange<Int>, default value: Int) throws(ModelError) -> Int {
+        has(key) ? try int(key, in: range) : value
+    }
+
+    /// A size or head count: 1...2^24, as the engine's loader reads it (so it fits the uint32 key it is written to).
+    public func count(_ key: String) throws(ModelError) -> Int {
+        try int(key, in: 1...(1 << 24))
+    }
+
+    /// A stack's layer count, no more than the engine loads (WeightReader.maxLayers): a count believed would plan a
+    /// tensor list per layer before the first missing tensor is found.
+    public func layers(_ key: String) throws(ModelError) -> Int {
+        try int(key, in: 1...WeightReader.maxLayers)
+    }
+
+    /// A token id in a vocabulary of at most 2^24.
+    public func tokenID(_ key: String, default value: Int) throws(ModelError) -> Int {
+        try int(key, in: 0...(1 << 24) - 1, default: value)
+    }
+
+    /// A number for a float32 key: finite, in `range` and, as a float32, still finite and nonzero when it is not 0
+    /// (an epsilon of 1e-50 would become 0, 1e999 is infinite).
+    public func float(_ key: String, in range: ClosedRange<Double>, default value: Double) throws(ModelError) -> Float {
+        let x = try double(key, default: value)
+        guard x.isFinite, range.contains(x), Float(x).isFinite, x == 0 || Float(x) != 0 else {
+            throw .config(key: key, reason: "\(x) is not a number in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return Float(x)
+    }
+
+    /// A norm's epsilon: positive and at most 1.
+    public func epsilon(_ key: String, default value: Double) throws(ModelError) -> Float {
+        try float(key, in: Double.leastNonzeroMagnitude...1, default: value)
     }
 }
 

@@ -73,7 +73,7 @@ public final class EncoderSession {
         b = EncoderBuffers(tokens: i(p.tokens), types: i(p.types), positions: i(p.positions), segments: i(p.segments),
                            x: f(p.x), xb: f(p.xb), qkv: f(p.qkv), attn: f(p.attn), out: f(p.out), ff: f(p.ff),
                            scores: f(p.scores), head: f(p.head), logits: f(p.logits), scratch: a + p.scratch)
-        pool = ThreadPool(threads: threads)
+        pool = try startPool(threads: threads)
         layout = p
         plan = p.arena
         self.model = model

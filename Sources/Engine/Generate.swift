@@ -42,6 +42,11 @@ public func monotonicMs() -> Double {
     return Double(t.tv_sec) * 1000 + Double(t.tv_nsec) / 1e6
 }
 
+/// NaN logits would be sampled as token 0, as if the model had chosen it: an error instead.
+func checkLogits(_ logits: UnsafeBufferPointer<Float>, _ what: @autoclosure () -> String) throws(ModelError) {
+    for x in logits where x.isNaN { throw .notANumber(what()) }
+}
+
 extension Session {
     /// Continues `prompt` (the whole conversation so far: what the cache already holds of it is reused).
     /// `onToken` sees each generated id, EOS included, and returns false to stop.
@@ -64,6 +69,7 @@ extension Session {
         let tokenizer = model.tokenizer
         let masked = o.ignoreEOS ? tokenizer.endOfGeneration : []
         while true {
+            try checkLogits(UnsafeBufferPointer(logits), "the logits after \(count) tokens")
             for id in masked { logits[Int(id)] = -.infinity }
             let next = sampler.sample(logits)
             sampler.accept(next)

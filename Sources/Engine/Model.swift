@@ -82,7 +82,7 @@ public final class Model: Sendable {
     }
 
     /// `ARCH.context_length`, 512 when the file has none.
-    func contextLength() throws(ModelError) -> Int {
+    public func contextLength() throws(ModelError) -> Int {
         try WeightReader(file: file).count(MetadataKey.contextLength(architecture), default: 512)
     }
 

@@ -15,6 +15,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case outOfMemory(String)
     case invalidInput(String)
     case contextFull(String)
+    /// The forward pass gave NaN (weights or activations that are not finite).
+    case notANumber(String)
 
     public var description: String {
         switch self {
@@ -29,6 +31,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case let .outOfMemory(reason): "out of memory: \(reason)"
         case let .invalidInput(reason): reason
         case let .contextFull(reason): reason
+        case let .notANumber(what): "\(what) are NaN: the model's weights (or activations) are not finite numbers"
         }
     }
 }

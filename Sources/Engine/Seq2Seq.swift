@@ -327,7 +327,7 @@ public final class Seq2SeqSession {
                              slotTables: ((a + slotTables.0).assumingMemoryBound(to: Int32.self),
                                           (a + slotTables.1).assumingMemoryBound(to: Int32.self)),
                              current: current, beams: beams, target: target, width: cross,
-                             scoresPerThread: scoresPerThread, pool: ThreadPool(threads: threads))
+                             scoresPerThread: scoresPerThread, pool: try startPool(threads: threads))
         self.beams = beams
         self.threads = threads
         allLogits = options.allLogits
@@ -408,6 +408,7 @@ public final class Seq2SeqSession {
         var target = [decoderStart]
         let maxLength = min(1 + maxTokens, targetLimit)
         while r.ids.count < maxTokens {
+            try checkLogits(UnsafeBufferPointer(logits), "the logits at target position \(target.count)")
             // Masked before the processors, as transformers' min_new_tokens is: a forced end token still ends.
             if ignoreEOS { for id in tokenizer.endOfGeneration { logits[Int(id)] = -.infinity } }
             model.generation.process(logits.baseAddress!, vocab: net.vocab, target: target, maxLength: maxLength,
@@ -479,6 +480,7 @@ public final class Seq2SeqSession {
             var candidates: [(score: Float, beam: Int, token: Int)] = []
             for beam in 0..<b {
                 let row = logits + beam * v
+                try checkLogits(UnsafeBufferPointer(start: row, count: v), "beam \(beam)'s logits at target position \(length)")
                 logSoftmax(row, v)
                 if ignoreEOS { for id in model.tokenizer.endOfGeneration { row[Int(id)] = -.infinity } }
                 model.generation.process(row, vocab: v, target: running[beam], maxLength: maxLength, eos: eosToken)

@@ -70,7 +70,7 @@ public final class Session {
                             values: p.values.map { CacheRows(a + $0, half: options.halfCache, stride: s.kvDim) },
                             layout: layout)
         held = .allocate(capacity: context)
-        state = DecoderState(shape: s, buffers: buffers, cache: cache, pool: ThreadPool(threads: threads), context: context,
+        state = DecoderState(shape: s, buffers: buffers, cache: cache, pool: try startPool(threads: threads), context: context,
                              history: held, allLogits: options.allLogits, arena: a, own: p.own)
         self.model = model
         self.net = net

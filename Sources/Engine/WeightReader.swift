@@ -77,6 +77,20 @@ struct WeightReader {
         return n
     }
 
+    /// More layers than any published model has (Llama 3 405B: 126), few enough that a table per layer built at load
+    /// costs nothing.
+    static let maxLayers = 1024
+
+    /// A stack's layer count: each stored layer has tensors of its own, so it is no more than the file holds (a count
+    /// believed would size the layer tables before the first missing tensor is found).
+    func layerCount(_ key: String) throws(ModelError) -> Int {
+        let n = try count(key, in: 1...Self.maxLayers)
+        guard n <= file.tensors.count else {
+            throw .config(key: key, reason: "\(n) layers, but the file holds only \(file.tensors.count) tensors")
+        }
+        return n
+    }
+
     func count(_ key: String, default d: Int) throws(ModelError) -> Int {
         file.contains(key) ? try count(key) : d
     }
@@ -105,6 +119,13 @@ struct WeightReader {
         let x: Float
         do { x = try file.float(key) } catch { throw .file(error) }
         guard x.isFinite else { throw .config(key: key, reason: "\(x) is not finite") }
+        return x
+    }
+
+    /// A positive float: a norm's epsilon, a RoPE base or scaling factor (0 or less would make NaNs or divide by 0).
+    func positive(_ key: String, default d: Float) throws(ModelError) -> Float {
+        let x = try float(key, default: d)
+        guard x > 0 else { throw .config(key: key, reason: "\(x) is not positive") }
         return x
     }
 }

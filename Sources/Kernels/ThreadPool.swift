@@ -35,7 +35,8 @@ public final class ThreadPool: @unchecked Sendable {
     private static let spinLimit = 1 << 15
 
     /// `threads` ≥ 1 threads in all: the caller of `run` is thread 0, `threads - 1` workers are started here.
-    public init(threads: Int) {
+    /// Throws when one cannot be started (the system's thread or memory limits); those started are joined.
+    public init(threads: Int) throws(KernelsError) {
         precondition(threads >= 1)
         threadCount = threads
         pthread_mutex_init(mutex, nil)
@@ -48,7 +49,10 @@ public final class ThreadPool: @unchecked Sendable {
                 context.pool.workerLoop(context.index)
                 return nil
             }, context)
-            precondition(rc == 0, "pthread_create failed: \(rc)")
+            guard rc == 0 else {
+                Unmanaged<WorkerContext>.fromOpaque(context).release()
+                throw .threadStart(index: index, threads: threads, errno: rc)  // deinit joins the started ones
+            }
             workers.append(thread)
         }
     }
@@ -153,6 +157,19 @@ public final class ThreadPool: @unchecked Sendable {
     private func runJob(_ index: Int) {
         if let function = job.function { return function(job.context, index, threadCount) }
         job.body(index, threadCount)
+    }
+}
+
+/// The one error type of the Kernels module.
+public enum KernelsError: Error, CustomStringConvertible {
+    /// pthread_create failed for worker `index` of a pool of `threads`.
+    case threadStart(index: Int, threads: Int, errno: Int32)
+
+    public var description: String {
+        switch self {
+        case let .threadStart(i, n, e):
+            "cannot start thread \(i + 1) of \(n) (\(strerror(e).map { String(cString: $0) } ?? "error \(e)")); use fewer threads"
+        }
     }
 }
 

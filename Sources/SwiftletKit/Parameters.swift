@@ -8,7 +8,8 @@ extension Swiftlet {
     public struct Parameters: Sendable, Equatable {
         /// Context length in tokens; 0: the model's own. An encoder-decoder's target limit. (`n_ctx`, default 0)
         public var context: Int
-        /// Threads the session computes with; 0: every online core. (`n_threads`, default 0)
+        /// Threads the session computes with; 0: every online core; at most 4 per core and 512. (`n_threads`,
+        /// default 0)
         public var threads: Int
         /// Logits are divided by this after the filters; 0: greedy, the most likely token. (default 0.8)
         public var temperature: Float

@@ -45,7 +45,7 @@ extension Swiftlet {
 
         init(_ status: Status, _ message: String) {
             self.status = status
-            self.message = message
+            self.message = printable(message)  // names from a file may hold control characters
         }
 
         /// The engine's error with its status.
@@ -53,7 +53,7 @@ extension Swiftlet {
             let status: Status = switch error {
             case let .file(e): if case .io = e { .io } else { .format }  // open, mmap, read; else the reader's findings
             case .unknownArchitecture, .unsupported: .unsupported
-            case .config, .missingTensor, .unexpectedTensor, .shape, .tokenizer: .format
+            case .config, .missingTensor, .unexpectedTensor, .shape, .tokenizer, .notANumber: .format
             case .outOfMemory: .outOfMemory
             case .invalidInput: .invalidArgument
             case .contextFull: .contextFull

@@ -54,3 +54,25 @@ public enum TensorFileError: Error, CustomStringConvertible, Equatable {
         }
     }
 }
+
+/// `s` safe to print on a terminal: control characters (C0, DEL, C1) and bidirectional overrides, which names read
+/// from a file may hold, escaped as `\n`, `\t`, `\r` or `\u{1B}`; a message then stays one line that cannot move
+/// the cursor, clear the screen or reorder what follows.
+public func printable(_ s: String) -> String {
+    func unsafe(_ u: Unicode.Scalar) -> Bool {
+        u.value < 0x20 || (0x7F...0x9F).contains(u.value) || (0x202A...0x202E).contains(u.value)
+            || (0x2066...0x2069).contains(u.value) || u.value == 0x200E || u.value == 0x200F || u.value == 0x061C
+    }
+    guard s.unicodeScalars.contains(where: unsafe) else { return s }
+    var out = ""
+    for u in s.unicodeScalars {
+        switch u {
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        case _ where unsafe(u): out += "\\u{\(String(u.value, radix: 16, uppercase: true))}"
+        default: out.unicodeScalars.append(u)
+        }
+    }
+    return out
+}

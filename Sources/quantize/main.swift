@@ -3,6 +3,7 @@
 
 import Converter
 import Quant
+import TensorFile
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,10 +13,11 @@ let usage = "usage: quantize INPUT OUTPUT [--type \(typeNames.joined(separator: 
 
 func fail(_ message: String) -> Never {
     // On a terminal, replace any progress line rather than append to it.
-    printErr((isatty(2) == 1 ? "\r\u{1b}[K" : "") + "error: \(message)")
+    printErr((isatty(2) == 1 ? "\r\u{1b}[K" : "") + "error: " + printable(message))
     exit(1)
 }
 
+if let i = invalidUTF8Argument() { fail("argument \(i) is not valid UTF-8 (paths are read as UTF-8)") }
 var positionals: [String] = []
 var options = ConvertOptions()
 options.threads = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
@@ -43,6 +45,7 @@ while let a = rest.popFirst() {
 }
 guard positionals.count == 2 else { fail("expected INPUT and OUTPUT, got \(positionals.count) arguments; \(usage)") }
 
+TemporaryFiles.removeOnInterrupt()
 do {
     _ = try Converter.run(input: positionals[0], output: positionals[1], options: options)
 } catch {

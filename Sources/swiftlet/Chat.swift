@@ -16,9 +16,7 @@ enum Chat {
         var o = GenerateOptions()
         o.maxTokens = try f.int("-n", default: 512, range: 1...(1 << 24))
         o.contextShift = f.has("--context-shift")
-        var sessionOptions = try Common.sessionOptions(f)
-        if sessionOptions.context == 0 { sessionOptions.context = 4096 }
-        let (session, _) = try Common.open(f, sessionOptions, usage: usage)
+        let (session, _) = try Common.open(f, try Common.sessionOptions(f), usage: usage, defaultContext: Common.defaultContext)
         Common.reportMemory(session, f)
         let model = session.model, tokenizer = model.tokenizer
         let template = ChatTemplate(model)

@@ -12,9 +12,19 @@ enum Common {
         return path
     }
 
+    /// The context `generate` and `chat` take without --ctx, capped at the model's own: llama.cpp's default n_ctx.
+    /// The model's own length (`--ctx 0`) can be far more than a conversation needs (and than memory holds).
+    static let defaultContext = 4096
+
+    /// --ctx (or -c), nil when not given.
+    static func context(_ f: Flags) throws -> Int? {
+        let name = f.value("-c") != nil ? "-c" : "--ctx"
+        return f.value(name) == nil ? nil : try f.int(name, default: 0, range: 0...(1 << 24))
+    }
+
     static func sessionOptions(_ f: Flags, allLogits: Bool = false) throws -> SessionOptions {
         var o = SessionOptions()
-        o.context = try f.int(f.value("-c") != nil ? "-c" : "--ctx", default: 0, range: 0...(1 << 24))
+        o.context = try context(f) ?? 0
         o.threads = try f.int(f.value("-t") != nil ? "-t" : "--threads", default: 0, range: 0...1024)
         o.batch = try f.int(f.value("-b") != nil ? "-b" : "--batch", default: 512, range: 1...(1 << 16))
         o.halfCache = try halfCache(f)
@@ -44,10 +54,13 @@ enum Common {
         return out
     }
 
-    /// Loads the model and creates a session (its arena planned, checked against the memory limit, allocated).
-    static func open(_ f: Flags, _ o: SessionOptions, usage: String) throws -> (Session, loadMs: Double) {
+    /// Loads the model and creates a session (its arena planned, checked against the memory limit, allocated);
+    /// without --ctx, a context of `defaultContext` capped at the model's own when one is given.
+    static func open(_ f: Flags, _ o: SessionOptions, usage: String, defaultContext: Int? = nil) throws -> (Session, loadMs: Double) {
         let t0 = monotonicMs()
         let model = try Model(path: try modelPath(f, usage: usage))
+        var o = o
+        if let d = defaultContext, try context(f) == nil, let shape = model.decoderShape { o.context = min(d, shape.trainContext) }
         let session = try Session(model, o)
         return (session, monotonicMs() - t0)
     }

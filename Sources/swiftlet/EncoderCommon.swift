@@ -23,13 +23,17 @@ enum EncoderCommon {
     /// `a` (and `b`) as the model's tokenizer encodes them, cut to the model's input limit; a line on stderr
     /// says so when tokens were dropped.
     static func encode(_ s: EncoderSession, _ a: String, _ b: String? = nil, what: String = "the text") -> Tokenizer.Encoding {
-        let limit = s.encoder.maxTokens
-        let e = s.model.tokenizer.encode(a, pair: b, maxTokens: limit)
+        let e = s.model.tokenizer.encode(a, pair: b, maxTokens: s.encoder.maxTokens)
+        noteTruncation(e, s, what: what)
+        return e
+    }
+
+    /// The line on stderr that says `e` was cut to the model's limit, if it was.
+    static func noteTruncation(_ e: Tokenizer.Encoding, _ s: EncoderSession, what: String = "the text") {
         if e.truncated > 0 {
-            writeErr("note: \(what) has \(e.ids.count + e.truncated) tokens; cut to the model's limit of \(limit) "
+            writeErr("note: \(what) has \(e.ids.count + e.truncated) tokens; cut to the model's limit of \(s.encoder.maxTokens) "
                 + "(\(e.truncated) dropped)")
         }
-        return e
     }
 
     static func input(_ e: Tokenizer.Encoding) -> EncoderInput { EncoderInput(ids: e.ids, typeIds: e.typeIds) }

@@ -13,11 +13,17 @@ enum FillMask {
         let (session, _) = try EncoderCommon.open(f, usage: usage)
         let tokenizer = session.model.tokenizer
         guard let mask = tokenizer.mask else { throw CLIError("the model's tokenizer has no mask token") }
-        let e = EncoderCommon.encode(session, f.positionals[0])
+        let text = f.positionals[0], limit = session.encoder.maxTokens
+        let e = tokenizer.encode(text, pair: nil, maxTokens: limit)
         let at = e.ids.indices.filter { e.ids[$0] == mask }
         guard !at.isEmpty else {
+            if e.truncated > 0, tokenizer.encode(text, pair: nil, maxTokens: Int.max).ids.contains(mask) {
+                throw CLIError("the mask token is past the model's limit of \(limit) tokens (the text has "
+                    + "\(e.ids.count + e.truncated)): shorten the text before it")
+            }
             throw CLIError("no mask token in the text: write \(tokenizer.token(mask)) where a word should be predicted")
         }
+        EncoderCommon.noteTruncation(e, session)
         try session.run([EncoderCommon.input(e)])
         var lists: [[(id: Int, score: Float)]] = []
         try session.maskedLM(0, at: at) { _, logits in

@@ -10,8 +10,14 @@ struct Flags {
     private var values: [String: String] = [:]
     private var switches: Set<String> = []
 
-    /// Parses `args`; `valued` names the flags that take a value and `booleans` those that do not.
+    /// Two spellings of one flag (docs/CLI.md): giving both is giving it twice.
+    static let aliases = ["--model": "-m", "--threads": "-t", "--ctx": "-c", "--batch": "-b", "--prompt": "-p",
+                          "--n-predict": "-n", "--file": "-f"]
+
+    /// Parses `args`; `valued` names the flags that take a value and `booleans` those that do not. A valued flag
+    /// given twice is an error (the last one silently won).
     init(_ args: ArraySlice<String>, valued: Set<String>, booleans: Set<String>) throws(CLIError) {
+        var given: [String: String] = [:]  // a flag's first spelling, by its canonical one
         var i = args.startIndex
         while i < args.endIndex {
             let a = args[i]
@@ -32,6 +38,9 @@ struct Flags {
             if booleans.contains(name), inline == nil {
                 switches.insert(name)
             } else if valued.contains(name) {
+                if let first = given.updateValue(name, forKey: Self.aliases[name] ?? name) {
+                    throw CLIError(first == name ? "\(name) is given twice" : "\(first) and \(name) are one flag, given twice")
+                }
                 if let inline {
                     values[name] = inline
                 } else {

@@ -31,7 +31,11 @@ enum Generate {
         if beams > 1 {
             throw CLIError("--beams: beam search runs for encoder-decoder models; decoders sample or take the argmax")
         }
-        let session = try Session(model, try Common.sessionOptions(f))
+        var sessionOptions = try Common.sessionOptions(f)
+        if try Common.context(f) == nil, let shape = model.decoderShape {
+            sessionOptions.context = min(Common.defaultContext, shape.trainContext)
+        }
+        let session = try Session(model, sessionOptions)
         let loadMs = monotonicMs() - t0
         let tokenizer = session.model.tokenizer
         let ids = try prompt.map { tokenizer.encode($0, addSpecial: true) } ?? Common.ids(f.value("--ids")!, flag: "--ids")
@@ -64,7 +68,11 @@ enum Generate {
         let tokenizer = model.tokenizer
         let source = try prompt.map { tokenizer.encode($0, addSpecial: true) } ?? Common.ids(f.value("--ids")!, flag: "--ids")
         var options = Seq2SeqOptions()
-        options.target = try f.int(f.value("-c") != nil ? "-c" : "--ctx", default: 0, range: 0...(1 << 24))
+        // The source limit is the source's own length, the target's --ctx or the default context (either capped at
+        // the model's positions): the model's own length is what a file says, and sizes the caches.
+        let positions = try model.contextLength()
+        options.source = max(1, min(source.count, positions))
+        options.target = try Common.context(f) ?? min(Common.defaultContext, positions)
         options.threads = try f.int(f.value("-t") != nil ? "-t" : "--threads", default: 0, range: 0...1024)
         options.beams = beams
         options.halfCache = try Common.halfCache(f)
@@ -133,6 +141,8 @@ enum Generate {
         p.topP = try f.float("--top-p", default: p.topP, range: 0...1)
         p.minP = try f.float("--min-p", default: p.minP, range: 0...1)
         p.repeatPenalty = try f.float("--repeat-penalty", default: p.repeatPenalty, range: 0...100)
+        // Logits are divided by it: 0 is no penalty but a division by zero (the C API refuses it too).
+        guard p.repeatPenalty > 0 else { throw CLIError("--repeat-penalty 0 must be more than 0 (1: off)") }
         p.repeatLastN = try f.int("--repeat-last-n", default: p.repeatLastN, range: 0...(1 << 24))
         if let s = f.value("--seed") {
             guard let seed = UInt64(s) else { throw CLIError("--seed '\(s)' is not an unsigned 64-bit integer") }

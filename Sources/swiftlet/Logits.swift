@@ -13,6 +13,7 @@ enum Logits {
         guard f.positionals.isEmpty else { throw CLIError("unexpected argument '\(f.positionals[0])' (\(usage))") }
         guard let idList = f.value("--ids") else { throw CLIError("no --ids (\(usage))") }
         guard let out = f.value("--out") else { throw CLIError("no --out FILE (\(usage))") }
+        try AtomicFileWriter.checkReplaceable(out)  // before any work (the writer checks again)
         let ids = try Common.ids(idList, flag: "--ids")
         let model = try Model(path: try Common.modelPath(f, usage: usage))
         if model.encoder != nil { return try encoder(model, ids, f, out: out) }

@@ -68,12 +68,17 @@ func json(_ a: GGUFArray) -> String {
     }
 }
 
-/// The whole file as UTF-8 text; invalid UTF-8 is an error naming the file. Read, not mapped, so that pipes and
-/// /dev/stdin work too.
+/// The whole file as UTF-8 text; invalid UTF-8 is an error naming the file. /dev/stdin is read as it comes (a pipe
+/// works); any other path must be a regular file: a FIFO would wait for a writer forever, a device might never end.
 func readTextFile(_ path: String) throws -> String {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    let isStdin = path == "/dev/stdin"
+    let fd = isStdin ? 0 : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)  // non-blocking: a FIFO's open waits
     guard fd >= 0 else { throw CLIError("\(path): cannot open (\(String(cString: strerror(errno))))") }
-    defer { close(fd) }
+    defer { if !isStdin { close(fd) } }
+    var st = stat()
+    guard isStdin || (fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG) else {
+        throw CLIError("\(path): not a regular file (give a file, or /dev/stdin for a pipe)")
+    }
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
     while true {

@@ -13,9 +13,11 @@ enum Perplexity {
         let text = try readTextFile(path)
         var o = try Common.sessionOptions(f, allLogits: true)
         if o.context == 0 { o.context = 512 }  // llama-perplexity's default -c
-        let (session, _) = try Common.open(f, o, usage: usage)
-        let tokens = session.model.tokenizer.encode(text, addSpecial: true)
-        try checkPerplexityInput(tokens: tokens.count, context: session.context)
+        // The text's length is checked before the session is sized by --ctx.
+        let model = try Model(path: try Common.modelPath(f, usage: usage))
+        let tokens = model.tokenizer.encode(text, addSpecial: true)
+        try checkPerplexityInput(tokens: tokens.count, context: o.context)
+        let session = try Session(model, o)
         Common.reportMemory(session, f)
         let t0 = monotonicMs()
         let r = try perplexity(session, tokens: tokens) { chunk, ppl in

@@ -24,7 +24,7 @@ enum QA {
         guard !context.unicodeScalars.allSatisfy(\.properties.isWhitespace) else { throw CLIError("the context is empty") }
         // The pipeline's windows: at most 384 tokens, overlapping by half of that up to 128.
         let limit = min(session.encoder.maxTokens, 384)
-        let stride = try f.int("--doc-stride", default: min(128, limit / 2), range: 0...100_000)
+        let asked = f.value("--doc-stride") == nil ? nil : try f.int("--doc-stride", default: 0, range: 0...100_000)
 
         // One encoding of the whole context, then windows of it beside the question.
         let full = tokenizer.encode(question, pair: context, maxTokens: Int.max)
@@ -35,6 +35,12 @@ enum QA {
         guard room > 0 else {
             throw CLIError("the question's \(questionTokens) tokens leave no room for the context in \(limit) tokens")
         }
+        // Windows advance by room − stride tokens: a stride of a window or more would advance one token per window
+        // (tokenizers refuses it too); the default is cut to fit.
+        if let asked, asked >= room {
+            throw CLIError("--doc-stride \(asked) is not less than the \(room) context tokens a window holds beside this question")
+        }
+        let stride = asked ?? min(128, limit / 2, room - 1)
         // As the pipeline: each window's 12 best token spans, widened to whole words; spans that give the same
         // text add their scores, across windows too.
         let words = wordRanges(full, tokenizer)

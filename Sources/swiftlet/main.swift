@@ -1,5 +1,6 @@
 // The swiftlet command line: one subcommand per file; errors print one `error:` line and exit 1.
 
+import TensorFile
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,9 +23,11 @@ let usage = """
       \(QA.usage)
     """
 
+TemporaryFiles.removeOnInterrupt()  // logits --out
 let args = CommandLine.arguments
 let status: Int32
 do {
+    if let i = invalidUTF8Argument() { throw CLIError("argument \(i) is not valid UTF-8 (text and paths are read as UTF-8)") }
     switch args.count > 1 ? args[1] : "" {
     case "inspect": status = try Inspect.run(args[2...])
     case "tokenize": status = try Tokenize.run(args[2...])
@@ -46,7 +49,7 @@ do {
     case let other: throw CLIError("unknown command '\(other)' (commands: \(commands); see swiftlet --help)")
     }
 } catch {
-    writeErr("error: \(error)")
+    writeErr("error: " + printable("\(error)"))
     status = 1
 }
 exit(status)

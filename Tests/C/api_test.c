@@ -1,8 +1,10 @@
-/* The C surface from C: bad arguments, greedy generation equal to the CLI's, one model shared by threads,
-   and repeated open/generate/close (run under valgrind by tools/test-c.sh for leaks).
+/* The C surface from C: bad arguments, greedy generation equal to the CLI's, one model shared by threads, one
+   session called from two threads at once, and repeated open/generate/close (run under valgrind by tools/test-c.sh
+   for leaks).
    usage: api_test MODEL PROMPT EXPECTED_IDS(comma-separated) ROUNDS [--no-rss]
    (--no-rss under valgrind, whose own bookkeeping grows the process) */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +61,15 @@ static int generate_matches(swiftlet_model *model) {
 
 static void *thread_main(void *model) { return (void *)(intptr_t)generate_matches(model); }
 
+/* Greedy generation in a session another thread uses at the same time: calls take turns (SWIFTLET_OK), or fail with
+   an error; the process goes on either way. */
+static void *shared_session_main(void *session) {
+    collected c = {{0}, 0};
+    swiftlet_session_reset(session);
+    swiftlet_status s = swiftlet_generate(session, prompt, strlen(prompt), (int32_t)expected_count, collect, &c);
+    return (void *)(intptr_t)(s == SWIFTLET_OK || strlen(swiftlet_last_error()) > 0);
+}
+
 int main(int argc, char **argv) {
     if (argc != 5 && !(argc == 6 && strcmp(argv[5], "--no-rss") == 0)) {
         fprintf(stderr, "usage: %s MODEL PROMPT EXPECTED_IDS ROUNDS [--no-rss]\n", argv[0]);
@@ -111,6 +122,11 @@ int main(int argc, char **argv) {
     CHECK(len == 11, "needed bytes %zu", len);
     int32_t bad[2] = {1, vocab};
     CHECK_ERROR(swiftlet_detokenize(model, bad, 2, text, sizeof text, &len), SWIFTLET_ERR_INVALID_ARGUMENT);
+    /* SIZE_MAX says "room enough" of a capacity; as a length it describes no buffer. */
+    CHECK(swiftlet_tokenize(model, "hello world", 11, true, ids, SIZE_MAX, &n) == SWIFTLET_OK && n == needed, "SIZE_MAX ids");
+    CHECK(swiftlet_detokenize(model, ids, n, text, SIZE_MAX, &len) == SWIFTLET_OK && len == 11, "SIZE_MAX bytes");
+    CHECK_ERROR(swiftlet_tokenize(model, "hello", SIZE_MAX, true, ids, 64, &n), SWIFTLET_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(swiftlet_detokenize(model, ids, SIZE_MAX, text, sizeof text, &len), SWIFTLET_ERR_INVALID_ARGUMENT);
 
     swiftlet_params p = swiftlet_default_params();
     p.top_p = 2;
@@ -131,7 +147,17 @@ int main(int argc, char **argv) {
     CHECK_ERROR(swiftlet_logits(session, bad, 2, logits, 1024), SWIFTLET_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(swiftlet_logits(session, ids, 1, logits, 3), SWIFTLET_ERR_BUFFER_TOO_SMALL);
     CHECK(vocab > 1024 || swiftlet_logits(session, ids, 1, logits, 1024) == SWIFTLET_OK, "logits");
+    CHECK(vocab > 1024 || swiftlet_logits(session, ids, 1, logits, SIZE_MAX) == SWIFTLET_OK, "logits into SIZE_MAX");
+    CHECK_ERROR(swiftlet_logits(session, ids, 1, NULL, 4096), SWIFTLET_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(swiftlet_last_error(), "NULL") != NULL, "a NULL buffer: %s", swiftlet_last_error());
+    CHECK_ERROR(swiftlet_logits(session, ids, SIZE_MAX, logits, 1024), SWIFTLET_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(swiftlet_embed(session, "hi", 2, logits, 1024), SWIFTLET_ERR_UNSUPPORTED);
+    swiftlet_session_free(session);
+    /* More threads than a machine has are capped, not started until pthread_create fails. */
+    p = swiftlet_default_params();
+    p.n_ctx = 8;
+    p.n_threads = 100000;
+    CHECK(swiftlet_session_create(model, &p, &session) == SWIFTLET_OK, "100000 threads");
     swiftlet_session_free(session);
 
     /* The CLI's greedy tokens; then two threads sharing the model give them too. */
@@ -143,6 +169,19 @@ int main(int argc, char **argv) {
         pthread_join(threads[i], &ok);
         CHECK(ok, "thread %d: greedy tokens differ", i);
     }
+    /* One session called from two threads at once (the header asks for one at a time, but it must not crash). */
+    p = swiftlet_default_params();
+    p.temperature = 0;
+    p.n_ctx = 128;
+    p.n_threads = 1;
+    CHECK(swiftlet_session_create(model, &p, &session) == SWIFTLET_OK, "shared session");
+    for (int i = 0; i < 2; i++) pthread_create(&threads[i], NULL, shared_session_main, session);
+    for (int i = 0; i < 2; i++) {
+        void *ok = NULL;
+        pthread_join(threads[i], &ok);
+        CHECK(ok, "shared session, thread %d: failed without a message", i);
+    }
+    swiftlet_session_free(session);
     swiftlet_model_close(model);
 
     /* Open, generate, close: no leaks (valgrind) and no growth after the first rounds have warmed up. */

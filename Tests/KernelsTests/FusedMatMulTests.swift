@@ -6,7 +6,7 @@ import Quant
 import Testing
 
 @Test(arguments: [GGMLType.q8_0, .q4_0, .q4_1, .f16], [1, 5])
-func fusedMatMulEqualsSeparateProducts(_ type: GGMLType, tokens: Int) {
+func fusedMatMulEqualsSeparateProducts(_ type: GGMLType, tokens: Int) throws {
     let cols = 64, rows = [40, 24, 24]
     var seed: UInt64 = 7
     func next() -> Float {
@@ -24,7 +24,7 @@ func fusedMatMulEqualsSeparateProducts(_ type: GGMLType, tokens: Int) {
     let m = (0..<3).map { Matrix(weights[$0], type: type, rows: rows[$0], cols: cols) }
     let x = (0..<tokens * cols).map { _ in next() }
     let stride = rows.reduce(0, +)
-    let pool = ThreadPool(threads: 2)
+    let pool = try ThreadPool(threads: 2)
     let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(64, matMulScratchBytes(type, cols: cols, tokens: tokens, threads: 2)), alignment: 64)
     defer { scratch.deallocate() }
     var fused = [Float](repeating: .nan, count: tokens * stride), separate = fused

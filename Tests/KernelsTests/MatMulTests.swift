@@ -12,7 +12,7 @@ private let sets = KernelSet.supported.map(\.name)
 private func set(_ name: String) -> KernelSet { KernelSet.all.first { $0.name == name }! }
 
 /// One set of pools for the suite, whose tests therefore run one at a time (a pool takes one caller).
-private let pools = [ThreadPool(threads: 1), ThreadPool(threads: 2), ThreadPool(threads: 3)]
+private let pools = [try! ThreadPool(threads: 1), try! ThreadPool(threads: 2), try! ThreadPool(threads: 3)]
 
 /// Deterministic values in [-1, 1) with some large and some tiny rows of blocks, so scales vary.
 private struct Numbers {

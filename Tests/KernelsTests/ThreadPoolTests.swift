@@ -7,8 +7,8 @@ import Kernels
 import Testing
 
 @Test(arguments: [1, 2, 3, 4])
-func everyThreadRunsEachJobOnce(_ threads: Int) {
-    let pool = ThreadPool(threads: threads)
+func everyThreadRunsEachJobOnce(_ threads: Int) throws {
+    let pool = try ThreadPool(threads: threads)
     #expect(pool.threadCount == threads)
     let counts = UnsafeMutablePointer<Int>.allocate(capacity: threads * 8)   // one cache line per thread
     counts.initialize(repeating: 0, count: threads * 8)
@@ -41,8 +41,8 @@ func everyThreadRunsEachJobOnce(_ threads: Int) {
     for t in 0..<threads { #expect(counts[t * 8 + 1] == 0) }
 }
 
-@Test func parkedWorkersWakeUp() {
-    let pool = ThreadPool(threads: 3)
+@Test func parkedWorkersWakeUp() throws {
+    let pool = try ThreadPool(threads: 3)
     let seen = UnsafeMutablePointer<Int>.allocate(capacity: 3 * 8)
     seen.initialize(repeating: 0, count: 3 * 8)
     defer { seen.deallocate() }
@@ -55,9 +55,9 @@ func everyThreadRunsEachJobOnce(_ threads: Int) {
 
 /// The allocation-free form: a capture-free function and a pointer to its arguments.
 @Test(arguments: [1, 2, 3])
-func contextJobsRunOnEveryThread(_ threads: Int) {
+func contextJobsRunOnEveryThread(_ threads: Int) throws {
     struct Arguments { let counts: UnsafeMutablePointer<Int>; let add: Int }
-    let pool = ThreadPool(threads: threads)
+    let pool = try ThreadPool(threads: threads)
     let counts = UnsafeMutablePointer<Int>.allocate(capacity: threads * 8)
     counts.initialize(repeating: 0, count: threads * 8)
     defer { counts.deallocate() }

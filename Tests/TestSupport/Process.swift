@@ -14,9 +14,10 @@ public struct Run {
     public let seconds: Double
 }
 
-/// Runs `executable` with `args`, `input` on its stdin (none: stdin at end of file), to completion; `environment`
-/// adds to (or replaces in) this process's environment.
-public func run(_ executable: String, _ args: [String], input: String = "", environment: [String: String] = [:]) throws -> Run {
+/// Runs `executable` with `args`, `input` on its stdin (none: stdin at end of file), to completion or until
+/// `timeout` seconds have passed (then it is killed: status -SIGKILL); `environment` adds variables.
+public func run(_ executable: String, _ args: [String], input: String = "", timeout: Double = 600,
+                environment: [String: String] = [:]) throws -> Run {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = args
@@ -27,6 +28,7 @@ public func run(_ executable: String, _ args: [String], input: String = "", envi
     p.standardInput = stdin
     let start = Date()
     try p.run()
+    DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
     stdin.fileHandleForWriting.write(Data(input.utf8))
     try stdin.fileHandleForWriting.close()
     let outData = out.fileHandleForReading.readDataToEndOfFile()

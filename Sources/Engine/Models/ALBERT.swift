@@ -27,8 +27,13 @@ public enum ALBERT {
     static func load(_ r: WeightReader) throws(ModelError) -> Encoder {
         typealias K = MetadataKey
         let a = architecture
-        let steps = try r.count(K.blockCount(a))
-        let groups = try r.count(K.layerGroupCount(a), in: 1...steps), inner = try r.count(K.innerGroupCount(a))
+        // Steps share the stored layers, so only the stored ones are bounded by the file's tensors.
+        let steps = try r.count(K.blockCount(a), in: 1...WeightReader.maxLayers)
+        let groups = try r.count(K.layerGroupCount(a), in: 1...steps), inner = try r.layerCount(K.innerGroupCount(a))
+        guard groups * inner <= r.file.tensors.count else {
+            throw .config(key: K.innerGroupCount(a), reason: "\(groups) groups of \(inner) layers, but the file holds only "
+                + "\(r.file.tensors.count) tensors")
+        }
         let s = try BERT.shape(r, a, embeddingWidth: try r.count(K.tokenEmbeddingLength(a)), layers: steps)
         let layers = try (0..<groups * inner).map { (l) throws(ModelError) in try BERT.layer(r, l, s) }
         let order = (0..<steps).map { i in (0..<inner).map { i * groups / steps * inner + $0 } }
@@ -44,17 +49,16 @@ public enum ALBERT {
     @Sendable static func conversion(_ c: HFConfig, _ names: Set<String>) throws(ModelError) -> HFConversion {
         typealias N = BERTWeights.Name
         let a = architecture
-        let s = BERT.Size(dim: try c.count("hidden_size"), layers: try c.count("num_hidden_layers"),
+        let s = BERT.Size(dim: try c.count("hidden_size"), layers: try c.layers("num_hidden_layers"),
                           heads: try c.count("num_attention_heads"), ff: try c.count("intermediate_size"),
                           vocab: try c.count("vocab_size"), positions: try c.count("max_position_embeddings"),
-                          tokenTypes: try c.int("type_vocab_size", default: 2))
+                          tokenTypes: try c.int("type_vocab_size", in: 1...(1 << 24), default: 2))
         let width = try c.count("embedding_size")
-        let groups = try c.int("num_hidden_groups", default: 1), inner = try c.int("inner_group_num", default: 1)
-        guard groups >= 1, groups <= s.layers else {
+        let groups = try c.int("num_hidden_groups", in: 1...WeightReader.maxLayers, default: 1)
+        let inner = try c.int("inner_group_num", in: 1...WeightReader.maxLayers, default: 1)
+        guard groups <= s.layers else {
             throw .config(key: "num_hidden_groups", reason: "\(groups) groups for \(s.layers) layers")
         }
-        guard inner >= 1 else { throw .config(key: "inner_group_num", reason: "must be at least 1, is \(inner)") }
-        guard s.tokenTypes >= 1 else { throw .config(key: "type_vocab_size", reason: "must be at least 1, is \(s.tokenTypes)") }
         try BERT.checkHeads(s.dim, s.heads, key: "num_attention_heads")
         let kind = c.string("position_embedding_type") ?? "absolute"
         guard kind == "absolute" else { throw .unsupported("position_embedding_type '\(kind)'") }
@@ -86,7 +90,7 @@ public enum ALBERT {
 
         var plan = BERT.Plan(architecture: a, tensors: t,
                              metadata: BERT.metadata(a, s, context: s.positions,
-                                                     eps: try c.double("layer_norm_eps", default: 1e-12),
+                                                     eps: try c.epsilon("layer_norm_eps", default: 1e-12),
                                                      activation: c.string("hidden_act") ?? "gelu_new"))
         plan.metadata += [
             (MetadataKey.tokenEmbeddingLength(a), .uint32(UInt32(width))),

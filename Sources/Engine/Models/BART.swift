@@ -82,11 +82,10 @@ public enum BART {
             guard dim % heads == 0 else {
                 throw .config(key: "\(half)_attention_heads", reason: "\(heads) does not divide d_model \(dim)")
             }
-            shape[s] = (try c.count("\(half)_layers"), heads, try c.count("\(half)_ffn_dim"))
+            shape[s] = (try c.layers("\(half)_layers"), heads, try c.count("\(half)_ffn_dim"))
         }
-        guard let start = c.json["decoder_start_token_id"]?.int, start >= 0 else {
-            throw .config(key: "decoder_start_token_id", reason: "missing")
-        }
+        guard c.has("decoder_start_token_id") else { throw .config(key: "decoder_start_token_id", reason: "missing") }
+        let start = try c.tokenID("decoder_start_token_id", default: 0)
         let scale = try c.bool("scale_embedding", default: false) ? Float(Double(dim).squareRoot()) : 1
 
         let metadata: [(key: String, value: GGUFValue)] = [
@@ -183,10 +182,11 @@ public final class BARTModel: EncoderDecoderNet, @unchecked Sendable {
     let decoderStart: Int32
     let embedding, output: Matrix
     let outputBias: UnsafePointer<Float>?
-    /// (positions, dim): BART's learned tables, or Marian's sinusoids (sin of the even-indexed angles, then cos of
-    /// the odd-indexed ones, as modeling_marian.py lays them out).
-    let encoderPositions, decoderPositions: UnsafePointer<Float>
-    private let sinusoids: UnsafeMutablePointer<Float>?  // owned: Marian's table
+    /// (positions, dim): BART's learned tables; nil for Marian's sinusoids.
+    let encoderPositions, decoderPositions: UnsafePointer<Float>?
+    /// Marian's sinusoids are computed per token from these (angle j/2 of position p is p / divisors[j/2]): a table
+    /// of context_length rows built at load would cost what the file's metadata asks, before a session is checked.
+    let divisors: [Double]
     let encoderNorm, decoderNorm: Norm?
     let encoder, decoder: [BARTLayer]
     let positions: Int
@@ -214,7 +214,7 @@ public final class BARTModel: EncoderDecoderNet, @unchecked Sendable {
             throw .config(key: K.headCount(a), reason: "\(encoderHeads) and \(decoderHeads) heads for a width of \(dim)")
         }
         guard !(try r.bool(K.normalizeBefore(a), default: false)) else { throw .unsupported("pre-LayerNorm \(a) (normalize_before)") }
-        let eps = try r.float(K.layerNormEpsilon(a), default: 1e-5)
+        let eps = try r.positive(K.layerNormEpsilon(a), default: 1e-5)
         embeddingScale = try r.float(K.embeddingScale(a), default: 1)
         activation = try Activation(try r.string(K.hiddenActivation(a), default: "gelu"), key: K.hiddenActivation(a))
         decoderStart = Int32(try r.count(K.decoderStartTokenID(a), in: 0...(1 << 24), default: 0))
@@ -236,8 +236,8 @@ public final class BARTModel: EncoderDecoderNet, @unchecked Sendable {
                 down: try Linear(r, { N.ffnDown(s, l, $0) }, rows: dim, cols: ff, wideActivations: true),
                 outputNorm: try Norm(r, { N.layerOutputNorm(s, l, $0) }, dim, .layer, eps: eps))
         }
-        encoder = try (0..<(try r.count(K.blockCount(a)))).map { (l) throws(ModelError) in try layer(.encoder, l) }
-        decoder = try (0..<(try r.count(K.decoderBlockCount(a)))).map { (l) throws(ModelError) in try layer(.decoder, l) }
+        encoder = try (0..<(try r.layerCount(K.blockCount(a)))).map { (l) throws(ModelError) in try layer(.encoder, l) }
+        decoder = try (0..<(try r.layerCount(K.decoderBlockCount(a)))).map { (l) throws(ModelError) in try layer(.decoder, l) }
         embedding = try r.matrix(N.embedding, rows: vocab, cols: dim)
         var head = r.has(N.output) ? try r.matrix(N.output, rows: vocab, cols: dim) : embedding
         head.wideActivations = true
@@ -253,27 +253,15 @@ public final class BARTModel: EncoderDecoderNet, @unchecked Sendable {
             }
             encoderPositions = try table(.encoder)
             decoderPositions = try table(.decoder)
-            sinusoids = nil
+            divisors = []
         } else {
             encoderNorm = nil
             decoderNorm = nil
-            // In double, then rounded, as the numpy table modeling_marian.py builds: the even-indexed angles' sines
-            // first (ceil(dim/2) of them), then the odd-indexed angles' cosines.
-            let t = UnsafeMutablePointer<Float>.allocate(capacity: positions * dim)
-            let sines = (dim + 1) / 2
-            for p in 0..<positions {
-                for j in 0..<dim {
-                    let angle = Double(p) / pow(10000, Double(2 * (j / 2)) / Double(dim))
-                    if j % 2 == 0 { t[p * dim + j / 2] = Float(sin(angle)) } else { t[p * dim + sines + j / 2] = Float(cos(angle)) }
-                }
-            }
-            sinusoids = t
-            encoderPositions = UnsafePointer(t)
-            decoderPositions = UnsafePointer(t)
+            encoderPositions = nil
+            decoderPositions = nil
+            divisors = (0..<(dim + 1) / 2).map { pow(10000, Double(2 * $0) / Double(dim)) }
         }
     }
-
-    deinit { sinusoids?.deallocate() }
 
     var matrixTypes: Set<GGMLType> {
         var types: Set<GGMLType> = [output.type]
@@ -285,12 +273,27 @@ public final class BARTModel: EncoderDecoderNet, @unchecked Sendable {
     }
 
     /// x[t] = LayerNorm(scale · E[token] + P[position(t)]) (no norm for Marian).
-    private func embed(_ tokens: UnsafeBufferPointer<Int32>, position: (Int) -> Int, table: UnsafePointer<Float>, norm: Norm?,
+    private func embed(_ tokens: UnsafeBufferPointer<Int32>, position: (Int) -> Int, table: UnsafePointer<Float>?, norm: Norm?,
                        _ b: Seq2SeqBuffers) {
         Engine.embed(tokens, embedding, into: b.x)
         for t in 0..<tokens.count {
-            let x = b.x + t * dim, p = table + position(t) * dim
-            for i in 0..<dim { x[i] = x[i] * embeddingScale + p[i] }
+            let x = b.x + t * dim
+            if let table {
+                let p = table + position(t) * dim
+                for i in 0..<dim { x[i] = x[i] * embeddingScale + p[i] }
+            } else {
+                // In double, then rounded, as the numpy table modeling_marian.py builds: the even-indexed angles'
+                // sines first (ceil(dim/2) of them), then the odd-indexed angles' cosines.
+                let p = Double(position(t)), sines = (dim + 1) / 2
+                for j in 0..<dim {
+                    let angle = p / divisors[j / 2]
+                    if j % 2 == 0 {
+                        x[j / 2] = x[j / 2] * embeddingScale + Float(sin(angle))
+                    } else {
+                        x[sines + j / 2] = x[sines + j / 2] * embeddingScale + Float(cos(angle))
+                    }
+                }
+            }
             norm?(x, into: x)
         }
     }

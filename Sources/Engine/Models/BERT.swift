@@ -83,11 +83,11 @@ public enum BERT {
             throw .config(key: K.tokenTypeCount, reason: "\(try r.count(K.tokenTypeCount)), but '\(N.tokenTypes)' has \(types) rows")
         }
         var blocks = layers ?? 0
-        if layers == nil { blocks = try r.count(K.blockCount(a)) }
+        if layers == nil { blocks = try r.layerCount(K.blockCount(a)) }
         let s = EncoderShape(dim: dim, layers: blocks, heads: heads,
                              ff: try r.count(K.feedForwardLength(a)), vocab: table[1],
                              positions: try r.count(K.contextLength(a)), tokenTypes: types,
-                             embeddingWidth: embeddingWidth ?? dim, normEps: try r.float(K.layerNormEpsilon(a), default: 1e-12))
+                             embeddingWidth: embeddingWidth ?? dim, normEps: try r.positive(K.layerNormEpsilon(a), default: 1e-12))
         if r.file.contains(K.vocabSize(a)), try r.count(K.vocabSize(a)) != s.vocab {
             throw .shape(tensor: N.embedding, expected: [s.embeddingWidth, try r.count(K.vocabSize(a))], found: table)
         }
@@ -137,7 +137,7 @@ public enum BERT {
     }
 
     /// Keys every encoder writes (llama.cpp's, except where noted in formats/TENSORS-encoders.md).
-    static func metadata(_ a: String, _ s: Size, context: Int, eps: Double, activation: String)
+    static func metadata(_ a: String, _ s: Size, context: Int, eps: Float, activation: String)
         -> [(key: String, value: GGUFValue)] {
         [
             (MetadataKey.vocabSize(a), .uint32(UInt32(s.vocab))),
@@ -146,7 +146,7 @@ public enum BERT {
             (MetadataKey.feedForwardLength(a), .uint32(UInt32(s.ff))),
             (MetadataKey.blockCount(a), .uint32(UInt32(s.layers))),
             (MetadataKey.headCount(a), .uint32(UInt32(s.heads))),
-            (MetadataKey.layerNormEpsilon(a), .float32(Float(eps))),
+            (MetadataKey.layerNormEpsilon(a), .float32(eps)),
             (MetadataKey.causalAttention(a), .bool(false)),
             (MetadataKey.hiddenActivation(a), .string(activation)),
             (MetadataKey.tokenTypeCount, .uint32(UInt32(s.tokenTypes))),
@@ -271,11 +271,10 @@ public enum BERT {
 
     /// BERT and RoBERTa configs: the same keys.
     static func size(_ c: HFConfig) throws(ModelError) -> Size {
-        let s = Size(dim: try c.count("hidden_size"), layers: try c.count("num_hidden_layers"),
+        let s = Size(dim: try c.count("hidden_size"), layers: try c.layers("num_hidden_layers"),
                      heads: try c.count("num_attention_heads"), ff: try c.count("intermediate_size"),
                      vocab: try c.count("vocab_size"), positions: try c.count("max_position_embeddings"),
-                     tokenTypes: try c.int("type_vocab_size", default: 2))
-        guard s.tokenTypes >= 1 else { throw .config(key: "type_vocab_size", reason: "must be at least 1, is \(s.tokenTypes)") }
+                     tokenTypes: try c.int("type_vocab_size", in: 1...(1 << 24), default: 2))
         try checkHeads(s.dim, s.heads, key: "num_attention_heads")
         let kind = c.string("position_embedding_type") ?? "absolute"
         guard kind == "absolute" else { throw .unsupported("position_embedding_type '\(kind)'") }
@@ -289,7 +288,7 @@ public enum BERT {
         let p = names.contains("bert.embeddings.word_embeddings.weight") ? "bert." : ""
         var plan = Plan(architecture: architecture, tensors: body(p, s, names, positionOffset: 0),
                         metadata: metadata(architecture, s, context: s.positions,
-                                           eps: try c.double("layer_norm_eps", default: 1e-12),
+                                           eps: try c.epsilon("layer_norm_eps", default: 1e-12),
                                            activation: c.string("hidden_act") ?? "gelu"))
         if head == .preTraining || head == .nextSentence || head == .sequenceClassification
             || names.contains(p + "pooler.dense.weight") {
@@ -312,14 +311,14 @@ public enum BERT {
     /// pad_token_id + 1, so the position table loses its first pad_token_id + 1 rows and position i reads row i.
     @Sendable static func robertaConversion(_ c: HFConfig, _ names: Set<String>) throws(ModelError) -> HFConversion {
         let s = try size(c), head = Head(c)
-        let offset = c.has("pad_token_id") ? try c.int("pad_token_id") + 1 : 0
+        let offset = c.has("pad_token_id") ? try c.tokenID("pad_token_id", default: 0) + 1 : 0
         guard offset >= 0, offset < s.positions else {
             throw .config(key: "pad_token_id", reason: "position offset \(offset) leaves no rows of \(s.positions) positions")
         }
         let p = names.contains("roberta.embeddings.word_embeddings.weight") ? "roberta." : ""
         var plan = Plan(architecture: architecture, tensors: body(p, s, names, positionOffset: offset),
                         metadata: metadata(architecture, s, context: s.positions - offset,
-                                           eps: try c.double("layer_norm_eps", default: 1e-5),
+                                           eps: try c.epsilon("layer_norm_eps", default: 1e-5),
                                            activation: c.string("hidden_act") ?? "gelu"))
         if head == .sequenceClassification {
             plan.pooler("classifier.dense", dim: s.dim, activation: "tanh")
@@ -337,7 +336,7 @@ public enum BERT {
     /// Hugging Face DistilBert* → GGUF "bert", as llama.cpp's DistilBertModel converts it: no token types (their count
     /// is 1 and no tensor is written), LayerNorm epsilon fixed at 1e-12 as in modeling_distilbert.py.
     @Sendable static func distilBERTConversion(_ c: HFConfig, _ names: Set<String>) throws(ModelError) -> HFConversion {
-        let s = Size(dim: try c.count("dim"), layers: try c.count("n_layers"), heads: try c.count("n_heads"),
+        let s = Size(dim: try c.count("dim"), layers: try c.layers("n_layers"), heads: try c.count("n_heads"),
                      ff: try c.count("hidden_dim"), vocab: try c.count("vocab_size"),
                      positions: try c.count("max_position_embeddings"), tokenTypes: 1)
         try checkHeads(s.dim, s.heads, key: "n_heads")

@@ -35,9 +35,10 @@ public final class CTRL: DecoderNet {
     let output: Linear                     // (vocab, dim): token_embd unless output.weight exists; CTRL's own bias
     let outputNorm: Norm
     let layers: [PreNormLayer]             // LayerNorms (ε 1e-6), q, k, v with biases, ReLU FFN
-    /// (positions, dim) sinusoids: sin of the even-indexed angles, then cos of the odd-indexed ones, as
-    /// modeling_ctrl.py's positional_encoding lays them out.
-    let positions: [Float]
+    /// The sinusoids' rates (dim/2): position p's row is sin(p · rate) of each, then cos(p · rate) of each, as
+    /// modeling_ctrl.py's positional_encoding lays them out. Computed per token: a table of context_length rows built
+    /// at load would cost what the file's metadata asks, before a session is checked.
+    let rates: [Float]
 
     init(_ r: WeightReader) throws(ModelError) {
         typealias K = MetadataKey
@@ -49,10 +50,10 @@ public final class CTRL: DecoderNet {
         }
         let vocab = try r.vocabRows(N.embedding, width: dim)
         let context = try r.count(K.contextLength(a)), ff = try r.count(K.feedForwardLength(a))
-        shape = DecoderShape(dim: dim, layers: try r.count(K.blockCount(a)), heads: heads, kvHeads: heads, headDim: dim / heads,
+        shape = DecoderShape(dim: dim, layers: try r.layerCount(K.blockCount(a)), heads: heads, kvHeads: heads, headDim: dim / heads,
                              ff: ff, vocab: vocab, trainContext: context, ropeDims: 0, learnedPositions: true)
         // Block norms are built with ε = 1e-6 whatever the config says; only the final norm reads the key.
-        let eps = try r.float(K.layerNormEpsilon(a), default: 1e-6)
+        let eps = try r.positive(K.layerNormEpsilon(a), default: 1e-6)
         var layers: [PreNormLayer] = []
         for l in 0..<shape.layers {
             layers.append(PreNormLayer(
@@ -72,16 +73,7 @@ public final class CTRL: DecoderNet {
                         bias: try r.vector(N.output("bias"), vocab))
         outputNorm = try Norm(r, N.outputNorm, dim, .layer, eps: eps)
         // In float32, as modeling_ctrl.py builds them (torch.float); angle 2i+1 has angle 2i's rate.
-        var p = [Float](repeating: 0, count: context * dim)
-        let half = dim / 2
-        for pos in 0..<context {
-            for i in 0..<half {
-                let angle = Float(pos) * (1 / powf(10000, Float(2 * i) / Float(dim)))
-                p[pos * dim + i] = sinf(angle)
-                p[pos * dim + half + i] = cosf(angle)
-            }
-        }
-        positions = p
+        rates = (0..<dim / 2).map { 1 / powf(10000, Float(2 * $0) / Float(dim)) }
     }
 
     var matrixTypes: Set<GGMLType> { Set(layers.flatMap(\.matrixTypes) + [output.w.type]) }
@@ -90,10 +82,13 @@ public final class CTRL: DecoderNet {
         let b = st.buffers, n = tokens.count, dim = shape.dim
         embed(tokens, embedding, into: b.x)
         let scale = Float(dim).squareRoot()
-        positions.withUnsafeBufferPointer { p in
-            for t in 0..<n {
-                let x = b.x + t * dim, row = p.baseAddress! + (start + t) * dim
-                for i in 0..<dim { x[i] = x[i] * scale + row[i] }
+        let half = dim / 2
+        for t in 0..<n {
+            let x = b.x + t * dim, pos = Float(start + t)
+            for i in 0..<half {
+                let angle = pos * rates[i]
+                x[i] = x[i] * scale + sinf(angle)
+                x[half + i] = x[half + i] * scale + cosf(angle)
             }
         }
         for l in 0..<layers.count { layers[l](layer: l, n: n, start: start, st) }
@@ -104,13 +99,13 @@ public final class CTRL: DecoderNet {
     /// computed at load, and the embedding is scaled by √n_embd at run time, so neither is stored.
     @Sendable static func conversion(_ c: HFConfig, _ names: Set<String>) throws(ModelError) -> HFConversion {
         let a = architecture
-        let dim = try c.count("n_embd"), layers = try c.count("n_layer"), heads = try c.count("n_head")
+        let dim = try c.count("n_embd"), layers = try c.layers("n_layer"), heads = try c.count("n_head")
         let vocab = try c.count("vocab_size"), positions = try c.count("n_positions"), ff = try c.count("dff")
         guard dim % heads == 0 else { throw .config(key: "n_head", reason: "\(heads) does not divide n_embd \(dim)") }
         guard dim % 2 == 0 else { throw .config(key: "n_embd", reason: "\(dim) is odd; the sinusoids come in sin/cos halves") }
         // Block norms are built with ε = 1e-6 whatever the config says; only the final norm reads
         // layer_norm_epsilon. One key holds both, so it must be 1e-6.
-        let eps = try c.double("layer_norm_epsilon", default: 1e-6)
+        let eps = try c.epsilon("layer_norm_epsilon", default: 1e-6)
         guard eps == 1e-6 else { throw .unsupported("CTRL layer_norm_epsilon \(eps) (block norms always use 1e-6)") }
 
         let metadata: [(key: String, value: GGUFValue)] = [
@@ -120,7 +115,7 @@ public final class CTRL: DecoderNet {
             (MetadataKey.blockCount(a), .uint32(UInt32(layers))),
             (MetadataKey.feedForwardLength(a), .uint32(UInt32(ff))),
             (MetadataKey.headCount(a), .uint32(UInt32(heads))),
-            (MetadataKey.layerNormEpsilon(a), .float32(Float(eps))),
+            (MetadataKey.layerNormEpsilon(a), .float32(eps)),
         ]
         typealias N = CTRLWeights.Name
         var t: [TensorSource] = [TensorSource(N.embedding, from: "transformer.w.weight", shape: [vocab, dim])]

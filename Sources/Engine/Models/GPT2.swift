@@ -42,10 +42,10 @@ public final class GPT2: DecoderNet {
         guard dim % heads == 0 else { throw .config(key: K.headCount(a), reason: "\(heads) does not divide embedding_length \(dim)") }
         let vocab = try r.vocabRows(N.embedding, width: dim)
         let positions = try r.count(K.contextLength(a)), ff = try r.count(K.feedForwardLength(a))
-        shape = DecoderShape(dim: dim, layers: try r.count(K.blockCount(a)), heads: heads, kvHeads: heads,
+        shape = DecoderShape(dim: dim, layers: try r.layerCount(K.blockCount(a)), heads: heads, kvHeads: heads,
                              headDim: dim / heads, ff: ff, vocab: vocab, trainContext: positions, ropeDims: 0,
                              learnedPositions: true)
-        let eps = try r.float(K.layerNormEpsilon(a), default: 1e-5)
+        let eps = try r.positive(K.layerNormEpsilon(a), default: 1e-5)
         var layers: [PreNormLayer] = []
         for l in 0..<shape.layers {
             layers.append(PreNormLayer(
@@ -79,7 +79,7 @@ public final class GPT2: DecoderNet {
     /// Hugging Face GPT2LMHeadModel → GGUF "gpt2". The head is tied to token_embd and not written.
     @Sendable static func conversion(_ c: HFConfig, _ names: Set<String>) throws(ModelError) -> HFConversion {
         let a = architecture
-        let dim = try c.count("n_embd"), layers = try c.count("n_layer"), heads = try c.count("n_head")
+        let dim = try c.count("n_embd"), layers = try c.layers("n_layer"), heads = try c.count("n_head")
         let vocab = try c.count("vocab_size"), positions = try c.count("n_positions")
         let ff = c.has("n_inner") ? try c.count("n_inner") : 4 * dim
         guard dim % heads == 0 else { throw .config(key: "n_head", reason: "\(heads) does not divide n_embd \(dim)") }
@@ -93,7 +93,7 @@ public final class GPT2: DecoderNet {
             (MetadataKey.blockCount(a), .uint32(UInt32(layers))),
             (MetadataKey.feedForwardLength(a), .uint32(UInt32(ff))),
             (MetadataKey.headCount(a), .uint32(UInt32(heads))),
-            (MetadataKey.layerNormEpsilon(a), .float32(Float(try c.double("layer_norm_epsilon", default: 1e-5)))),
+            (MetadataKey.layerNormEpsilon(a), .float32(try c.epsilon("layer_norm_epsilon", default: 1e-5))),
         ]
         // Checkpoints saved from GPT2LMHeadModel prefix the body with "transformer."; the original ones do not.
         let p = names.contains("transformer.wte.weight") ? "transformer." : ""

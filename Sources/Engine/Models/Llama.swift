@@ -72,20 +72,20 @@ public final class Llama: DecoderNet {
         }
         let vocab = try r.vocabRows(N.embedding, width: dim, key: K.vocabSize(a))
         var shape = DecoderShape(
-            dim: dim, layers: try r.count(K.blockCount(a)), heads: heads, kvHeads: kvHeads, headDim: headDim,
+            dim: dim, layers: try r.layerCount(K.blockCount(a)), heads: heads, kvHeads: kvHeads, headDim: headDim,
             ff: try r.count(K.feedForwardLength(a)), vocab: vocab,
             trainContext: try r.count(K.contextLength(a), default: 2048), ropeDims: ropeDims, learnedPositions: false)
-        let eps = try r.float(K.layerNormRMSEpsilon(a), default: 1e-5)
+        let eps = try r.positive(K.layerNormRMSEpsilon(a), default: 1e-5)
         shape.window = r.file.contains(K.slidingWindow(a)) ? try r.count(K.slidingWindow(a)) : nil
         if r.has(N.ffnGateInp(0)) {
             shape.experts = try r.count(K.expertCount(a))
             shape.expertsUsed = try r.count(K.expertUsedCount(a), in: 1...shape.experts)
         }
-        shape.ropeBase = try r.float(K.ropeFreqBase(a), default: 10000)
+        shape.ropeBase = try r.positive(K.ropeFreqBase(a), default: 10000)
         if r.file.contains(K.ropeScalingType(a)) {
             let kind = (try? r.file.string(K.ropeScalingType(a))) ?? "?"
             guard kind == "linear" || kind == "none" else { throw .unsupported("rope scaling type '\(kind)'") }
-            shape.ropeScale = kind == "linear" ? 1 / (try r.float(K.ropeScalingFactor(a), default: 1)) : 1
+            shape.ropeScale = kind == "linear" ? 1 / (try r.positive(K.ropeScalingFactor(a), default: 1)) : 1
         }
         self.shape = shape
         let s = shape, qDim = s.qDim, kvDim = s.kvDim
@@ -210,7 +210,7 @@ public final class Llama: DecoderNet {
     /// LlamaModel converts all three.
     @Sendable static func conversion(_ c: HFConfig, _ names: Set<String>) throws(ModelError) -> HFConversion {
         let a = architecture
-        let dim = try c.count("hidden_size"), layers = try c.count("num_hidden_layers")
+        let dim = try c.count("hidden_size"), layers = try c.layers("num_hidden_layers")
         let heads = try c.count("num_attention_heads")
         let kvHeads = c.has("num_key_value_heads") ? try c.count("num_key_value_heads") : heads
         let ff = try c.count("intermediate_size"), vocab = try c.count("vocab_size")
@@ -224,8 +224,7 @@ public final class Llama: DecoderNet {
         }
         guard headDim % 2 == 0 else { throw .config(key: "head_dim", reason: "\(headDim) is odd; RoPE rotates pairs") }
         // Mixtral: a router picks `used` of `experts` SwiGLU experts per token.
-        let experts = try c.int("num_local_experts", default: 0)
-        guard experts >= 0 else { throw .config(key: "num_local_experts", reason: "\(experts) is negative") }
+        let experts = try c.int("num_local_experts", in: 0...1024, default: 0)
         let used = experts > 0 ? try c.count("num_experts_per_tok") : 0
         guard used <= experts else {
             throw .config(key: "num_experts_per_tok", reason: "\(used) is more than num_local_experts \(experts)")
@@ -234,14 +233,14 @@ public final class Llama: DecoderNet {
         let rope = try c.rope(defaultTheta: 10000)
         var metadata: [(key: String, value: GGUFValue)] = [
             (MetadataKey.vocabSize(a), .uint32(UInt32(vocab))),
-            (MetadataKey.contextLength(a), .uint32(UInt32(try c.int("max_position_embeddings", default: 2048)))),
+            (MetadataKey.contextLength(a), .uint32(UInt32(c.has("max_position_embeddings") ? try c.count("max_position_embeddings") : 2048))),
             (MetadataKey.embeddingLength(a), .uint32(UInt32(dim))),
             (MetadataKey.blockCount(a), .uint32(UInt32(layers))),
             (MetadataKey.feedForwardLength(a), .uint32(UInt32(ff))),
             (MetadataKey.ropeDimensionCount(a), .uint32(UInt32(headDim))),
             (MetadataKey.headCount(a), .uint32(UInt32(heads))),
             (MetadataKey.headCountKV(a), .uint32(UInt32(kvHeads))),
-            (MetadataKey.layerNormRMSEpsilon(a), .float32(Float(try c.double("rms_norm_eps", default: 1e-6)))),
+            (MetadataKey.layerNormRMSEpsilon(a), .float32(try c.epsilon("rms_norm_eps", default: 1e-6))),
             (MetadataKey.ropeFreqBase(a), .float32(Float(rope.theta))),
         ]
         if explicitHeadDim {
@@ -252,6 +251,10 @@ public final class Llama: DecoderNet {
             let kind = scaling["rope_type"]?.string ?? scaling["type"]?.string ?? "?"
             guard kind == "linear", let factor = scaling["factor"]?.double else {
                 throw .unsupported("rope_scaling type '\(kind)'")
+            }
+            guard factor.isFinite, factor > 0, Float(factor).isFinite, Float(factor) > 0 else {
+                let parent = c.has("rope_parameters") ? "rope_parameters" : "rope_scaling"
+                throw .config(key: parent + ".factor", reason: "\(factor) is not a positive number")
             }
             metadata.append((MetadataKey.ropeScalingType(a), .string("linear")))
             metadata.append((MetadataKey.ropeScalingFactor(a), .float32(Float(factor))))

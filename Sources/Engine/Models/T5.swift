@@ -88,7 +88,7 @@ public final class T5: EncoderDecoderNet, @unchecked Sendable {  // weights are 
         buckets = try r.count(K.relativeBucketsCount(a), in: 4...(1 << 16), default: 32)
         // Past max_distance the buckets stop changing (so the bias lines end there) when it exceeds the exact half.
         maxDistance = try r.count(K.relativeMaxDistance(a), in: buckets / 2 + 1...(1 << 16), default: 128)
-        let eps = try r.float(K.layerNormRMSEpsilon(a), default: 1e-6)
+        let eps = try r.positive(K.layerNormRMSEpsilon(a), default: 1e-6)
         // Files from llama.cpp's converter carry neither key. As transformers runs them: a tied head (no output
         // tensor, T5 v1.0) is scaled by d_model^-0.5 (llama.cpp does not scale, which leaves the argmax alone but not
         // the probabilities); a gated FFN (T5 v1.1, FLAN-T5) is gelu_new, as llama.cpp's LLM_FFN_GELU, else ReLU.
@@ -128,8 +128,8 @@ public final class T5: EncoderDecoderNet, @unchecked Sendable {  // weights are 
                                  gate: gated ? try linear(N.ffnGate(s, l), rows: ff, cols: dim) : nil,
                                  down: try linear(N.ffnDown(s, l), rows: dim, cols: ff), activation: activation))
         }
-        encoder = try (0..<(try r.count(K.blockCount(a)))).map { (l) throws(ModelError) in try layer(.encoder, l) }
-        decoder = try (0..<(try r.count(K.decoderBlockCount(a)))).map { (l) throws(ModelError) in try layer(.decoder, l) }
+        encoder = try (0..<(try r.layerCount(K.blockCount(a)))).map { (l) throws(ModelError) in try layer(.encoder, l) }
+        decoder = try (0..<(try r.layerCount(K.decoderBlockCount(a)))).map { (l) throws(ModelError) in try layer(.decoder, l) }
         embedding = try matrix(N.embedding, rows: vocab, cols: dim)
         output = r.has(N.output) ? try matrix(N.output, rows: vocab, cols: dim) : embedding
         encoderNorm = try Norm(rms: r, N.outputNorm(.encoder), dim, eps: eps)
@@ -141,6 +141,11 @@ public final class T5: EncoderDecoderNet, @unchecked Sendable {  // weights are 
             throw .unsupported("tensor '\(N.attnRelBias(.encoder, 0))': type \(encoderTable.type.name) (expected F32)")
         }
         let reach = maxDistance, line = 2 * reach + 1
+        // T5 has 128 × at most 64 heads; the bound keeps a file's keys from sizing a table past what any model needs.
+        guard heads * line <= 1 << 22 else {
+            throw .config(key: K.relativeMaxDistance(a), reason: "\(maxDistance) with \(heads) heads needs \(heads * line) "
+                + "bias floats per stack (at most \(1 << 22))")
+        }
         biasLines = .allocate(capacity: 2 * heads * line)
         for (s, table) in [encoderTable, decoderTable].enumerated() {
             let values = table.data.assumingMemoryBound(to: Float.self)
@@ -183,8 +188,8 @@ public final class T5: EncoderDecoderNet, @unchecked Sendable {  // weights are 
     @Sendable static func conversion(_ c: HFConfig, _ names: Set<String>) throws(ModelError) -> HFConversion {
         let a = architecture
         let dim = try c.count("d_model"), headDim = try c.count("d_kv"), heads = try c.count("num_heads")
-        let ff = try c.count("d_ff"), vocab = try c.count("vocab_size"), layers = try c.count("num_layers")
-        let decoderLayers = c.has("num_decoder_layers") ? try c.count("num_decoder_layers") : layers
+        let ff = try c.count("d_ff"), vocab = try c.count("vocab_size"), layers = try c.layers("num_layers")
+        let decoderLayers = c.has("num_decoder_layers") ? try c.layers("num_decoder_layers") : layers
         let buckets = c.has("relative_attention_num_buckets") ? try c.count("relative_attention_num_buckets") : 32
         let maxDistance = c.has("relative_attention_max_distance") ? try c.count("relative_attention_max_distance") : 128
         guard buckets >= 4 else {  // the encoder halves them by direction, then into exact and log-spaced ones
@@ -201,10 +206,11 @@ public final class T5: EncoderDecoderNet, @unchecked Sendable {  // weights are 
         // T5 v1.0 ties the head to the embedding and scales the decoder's output by d_model^-0.5 first; v1.1 does
         // neither. transformers 5 writes scale_decoder_outputs; older configs say it with tie_word_embeddings.
         let scaled = try c.bool("scale_decoder_outputs", default: try c.bool("tie_word_embeddings", default: true))
-        let eps = Float(try c.double("layer_norm_epsilon", default: 1e-6))
-        guard let start = c.json["decoder_start_token_id"]?.int, start >= 0 else {
+        let eps = try c.epsilon("layer_norm_epsilon", default: 1e-6)
+        guard c.has("decoder_start_token_id") else {
             throw .config(key: "decoder_start_token_id", reason: "missing (llama.cpp's converter requires it too)")
         }
+        let start = try c.tokenID("decoder_start_token_id", default: 0)
 
         let metadata: [(key: String, value: GGUFValue)] = [
             (MetadataKey.contextLength(a), .uint32(UInt32(c.has("n_positions") ? try c.count("n_positions") : 512))),

@@ -74,11 +74,11 @@ public final class XLNet: DecoderNet, @unchecked Sendable {  // weights are view
         guard clamp <= 0 else { throw .unsupported("XLNet clamp_len \(clamp)") }
         guard !(try r.bool(K.sameLength(a), default: false)) else { throw .unsupported("XLNet same_length") }
         let vocab = try r.vocabRows(N.embedding, width: dim), qDim = heads * headDim
-        var shape = DecoderShape(dim: dim, layers: try r.count(K.blockCount(a)), heads: heads, kvHeads: heads,
+        var shape = DecoderShape(dim: dim, layers: try r.layerCount(K.blockCount(a)), heads: heads, kvHeads: heads,
                                  headDim: headDim, ff: ff, vocab: vocab, trainContext: 512, ropeDims: 0, learnedPositions: false)
         shape.recomputes = true
         self.shape = shape
-        let eps = try r.float(K.layerNormEpsilon(a), default: 1e-12)
+        let eps = try r.positive(K.layerNormEpsilon(a), default: 1e-12)
         var layers: [XLNetLayer] = []
         for l in 0..<shape.layers {
             // Segment terms vanish without token types (transformers' seg_mat is None in generation).
@@ -206,7 +206,7 @@ public final class XLNet: DecoderNet, @unchecked Sendable {  // weights are view
     /// Hugging Face XLNetLMHeadModel → GGUF "xlnet". The head's matrix is tied to token_embd and not written.
     @Sendable static func conversion(_ c: HFConfig, _ names: Set<String>) throws(ModelError) -> HFConversion {
         let a = architecture
-        let dim = try c.count("d_model"), layers = try c.count("n_layer"), heads = try c.count("n_head")
+        let dim = try c.count("d_model"), layers = try c.layers("n_layer"), heads = try c.count("n_head")
         let vocab = try c.count("vocab_size"), ff = try c.count("d_inner")
         guard dim % heads == 0 else { throw .config(key: "n_head", reason: "\(heads) does not divide d_model \(dim)") }
         let headDim = dim / heads
@@ -230,9 +230,9 @@ public final class XLNet: DecoderNet, @unchecked Sendable {  // weights are view
             (MetadataKey.headCount(a), .uint32(UInt32(heads))),
             (MetadataKey.keyLength(a), .uint32(UInt32(headDim))),
             (MetadataKey.valueLength(a), .uint32(UInt32(headDim))),
-            (MetadataKey.layerNormEpsilon(a), .float32(Float(try c.double("layer_norm_eps", default: 1e-12)))),
+            (MetadataKey.layerNormEpsilon(a), .float32(try c.epsilon("layer_norm_eps", default: 1e-12))),
             (MetadataKey.causalAttention(a), .bool(attnType == "uni")),
-            (MetadataKey.memoryLength(a), .uint32(UInt32(max(0, try c.int("mem_len", default: 0))))),
+            (MetadataKey.memoryLength(a), .uint32(UInt32(clamping: max(0, try c.int("mem_len", default: 0))))),
             (MetadataKey.clampLength(a), .int32(Int32(clamping: try c.int("clamp_len", default: -1)))),
             (MetadataKey.sameLength(a), .bool(try c.bool("same_length", default: false))),
         ]
