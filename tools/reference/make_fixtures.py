@@ -827,6 +827,10 @@ def quant_cases() -> dict[str, np.ndarray]:
     c["ties_q4_0_32"] = np.array([-8.0] + [((i % 15) - 7 + 0.5) for i in range(31)], f32)
     # Q4_1: d = (max - min)/15; min = 0, max = 15 -> d = 1: (x - min)*id + 0.5 integral at x = k + .5
     c["ties_q4_1_32"] = np.array([0.0, 15.0] + [((i % 15) + 0.5) for i in range(30)], f32)
+    # Q5_0: max = -16 -> d = 1, id = 1: x + 16.5 integral at x = k + .5 (15.5 + 16.5 = 32 clips to 31)
+    c["ties_q5_0_32"] = np.array([-16.0] + [((i % 31) - 15 + 0.5) for i in range(31)], f32)
+    # Q5_1: min = 0, max = 31 -> d = 1: (x - min)*id + 0.5 integral at x = k + .5
+    c["ties_q5_1_32"] = np.array([0.0, 31.0] + [((i % 31) + 0.5) for i in range(30)], f32)
     # F16 ties: exactly halfway between adjacent f16 values (round-to-nearest-even decides)
     base = np.array([1.0, 2.0, 1024.0, 0.5, -1.0, -3.0, 6.103515625e-05, 65504.0 / 2], f32)
     ulp = np.spacing(base.astype(np.float16)).astype(f32)
@@ -868,7 +872,7 @@ def make_quant() -> None:
     if outdir.exists():
         shutil.rmtree(outdir)
     outdir.mkdir(parents=True)
-    types = {"q8_0": Q.Q8_0, "q4_0": Q.Q4_0, "q4_1": Q.Q4_1, "f16": Q.F16, "bf16": Q.BF16}
+    types = {"q8_0": Q.Q8_0, "q4_0": Q.Q4_0, "q4_1": Q.Q4_1, "q5_0": Q.Q5_0, "q5_1": Q.Q5_1, "f16": Q.F16, "bf16": Q.BF16}
     cases = quant_cases()
     names = []
     summary = {}
@@ -894,11 +898,13 @@ def make_quant() -> None:
     write_json(outdir / "summary.json", {
         "_notes": [
             "NAME.f32: input row, raw little-endian float32.",
-            "NAME.<type>: gguf.quants.quantize(row, type) bytes (blocks of 32 for q8_0/q4_0/q4_1; "
+            "NAME.<type>: gguf.quants.quantize(row, type) bytes (blocks of 32 for q8_0/q4_0/q4_1/q5_0/q5_1; "
             "f16/bf16 = 2 bytes per value, little-endian).",
             "NAME.<type>.deq.f32: gguf.quants.dequantize(those bytes) as little-endian float32.",
             "Block layouts: q8_0 = f16 d + 32 x int8; q4_0 = f16 d + 16 bytes (low nibbles = x[0..15], high nibbles = "
-            "x[16..31]), q = nibble - 8; q4_1 = f16 d + f16 m + 16 bytes, x = d*q + m.",
+            "x[16..31]), q = nibble - 8; q4_1 = f16 d + f16 m + 16 bytes, x = d*q + m; q5_0 = f16 d + u32 qh + 16 "
+            "bytes (bit j of qh is x[j]'s fifth bit, nibbles as q4_0), x = d*(q - 16); q5_1 = f16 d + f16 m + u32 qh + "
+            "16 bytes, x = d*q + m.",
             "huge_32 quantizes to scales of +inf in f16, so its dequantized values contain inf and NaN (inf*0): "
             "compare deq bit patterns (NaN payloads included) or treat NaN==NaN.",
         ],
@@ -980,10 +986,12 @@ def main() -> None:
     args = ap.parse_args()
     only = set(args.only.split(","))
 
-    import torch
-    torch.manual_seed(0)
-    torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
+    # quant and gguf need only numpy and gguf: torch is imported for the sections that build models.
+    if only - {"quant", "gguf"}:
+        import torch
+        torch.manual_seed(0)
+        torch.set_num_threads(1)
+        torch.use_deterministic_algorithms(True)
 
     FIX.mkdir(parents=True, exist_ok=True)
     tok = None
