@@ -105,7 +105,7 @@ enum Q4_1ByteBlock: ByteBlock {
 enum Q5_0ByteBlock: ByteBlock {
     static var bytes: Int { 22 }
     static var signed: Bool { false }
-    @inline(__always) static func values(_ p: UnsafeRawPointer) -> __m256i { fiveBits(p + 6, qh: p + 2) }
+    @inline(__always) static func values(_ p: UnsafeRawPointer) -> __m256i { fiveBitBytes(p + 6, qh: p + 2) }
     @inline(__always) static func scale(_ p: UnsafeRawPointer) -> (d: SIMD8<Float>, m8: SIMD8<Float>) {
         let d = scaleAndMinimum(Q5_0Block.self, p).d
         return (d, -2 * d)   // m = −16·d
@@ -115,7 +115,7 @@ enum Q5_0ByteBlock: ByteBlock {
 enum Q5_1ByteBlock: ByteBlock {
     static var bytes: Int { 24 }
     static var signed: Bool { false }
-    @inline(__always) static func values(_ p: UnsafeRawPointer) -> __m256i { fiveBits(p + 8, qh: p + 4) }
+    @inline(__always) static func values(_ p: UnsafeRawPointer) -> __m256i { fiveBitBytes(p + 8, qh: p + 4) }
     @inline(__always) static func scale(_ p: UnsafeRawPointer) -> (d: SIMD8<Float>, m8: SIMD8<Float>) {
         scaleAndMinimum(Q5_1Block.self, p)
     }
@@ -124,7 +124,7 @@ enum Q5_1ByteBlock: ByteBlock {
 /// A 5-bit block's 32 values (0...31) in element order: the nibbles at `p` with bit i of the u32 at `qh` as
 /// byte i's 0x10. ggml's bytes_from_bits_32: vpbroadcastd, vpshufb (byte i/8 of qh to byte i), vpor (every bit
 /// but i%8 set), vpcmpeqb with all ones; then vpand 0x10, vpor.
-@inline(__always) func fiveBits(_ p: UnsafeRawPointer, qh: UnsafeRawPointer) -> __m256i {
+@inline(__always) func fiveBitBytes(_ p: UnsafeRawPointer, qh: UnsafeRawPointer) -> __m256i {
     let all = _mm256_set1_epi32(qh.loadUnaligned(as: Int32.self))
     let spread = _mm256_shuffle_epi8(all, _mm256_set_epi64x(0x0303_0303_0303_0303, 0x0202_0202_0202_0202,
                                                             0x0101_0101_0101_0101, 0))

@@ -113,8 +113,8 @@ extension SIMD8<UInt32> {
 // MARK: weight blocks
 
 /// A 32-element weight block format whose dots pair with Q8_0 activations: its 32 integers widened to Int16
-/// (elements 0..<16 and 16..<32), its scale, and for Q4_1 and Q5_1 its minimum. (256-element super-blocks, with several
-/// scales each, pair with Q8_K activations and have kernels of their own.)
+/// (elements 0..<16 and 16..<32), its scale, and for Q4_1 and Q5_1 its minimum. (256-element super-blocks, with
+/// several scales each, pair with Q8_K activations and have kernels of their own.)
 protocol Block32 {
     static var bytes: Int { get }
     static func values(_ p: UnsafeRawPointer) -> (SIMD16<Int16>, SIMD16<Int16>)
@@ -203,7 +203,9 @@ enum Q5_1Block: Block32 {
 }
 
 /// A comparison's lanes as integers, −1 where true (a SIMDMask stores exactly these).
-@inline(__always) func lanes(_ m: SIMDMask<SIMD16<Int16>>) -> SIMD16<Int16> { unsafeBitCast(m, to: SIMD16<Int16>.self) }
+@inline(__always) func lanes(_ m: SIMDMask<SIMD16<Int16>>) -> SIMD16<Int16> {
+    unsafeBitCast(m, to: SIMD16<Int16>.self)
+}
 
 @inline(__always) func widen(_ x: SIMD16<Int8>) -> SIMD16<Int16> {
     var r = SIMD16<Int16>()
