@@ -62,6 +62,8 @@ extension KernelSet {
         MatMulKernels(weights: .q8_0, activations: .q8_0, rows: { c, t, n in quantizedShare(Q8_0Block.self, c, t, n) }),
         MatMulKernels(weights: .q4_0, activations: .q8_0, rows: { c, t, n in quantizedShare(Q4_0Block.self, c, t, n) }),
         MatMulKernels(weights: .q4_1, activations: .q8_0, rows: { c, t, n in quantizedShare(Q4_1Block.self, c, t, n) }),
+        MatMulKernels(weights: .q5_0, activations: .q8_0, rows: { c, t, n in quantizedShare(Q5_0Block.self, c, t, n) }),
+        MatMulKernels(weights: .q5_1, activations: .q8_0, rows: { c, t, n in quantizedShare(Q5_1Block.self, c, t, n) }),
     ])
 
     /// Every set this build has (KernelsTests checks each against the table and against `generic`).

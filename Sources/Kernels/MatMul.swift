@@ -1,7 +1,7 @@
 // Matrix multiplication with ggml-layout weights: y = x · Wᵀ for a batch of activation rows.
 //
 // As in ggml: each weight type's kernels (KernelSet.swift) say what the activations become; for quantized weights
-// they are quantized once per call into `scratch` (for Q8_0, Q4_0 and Q4_1: 32-element blocks of the values of Q8_0
+// they are quantized once per call into `scratch` (for the 32-element block types: blocks of the values of Q8_0
 // with a float scale) and each weight block is dotted with them in integers (MatMulQuant.swift); float weights are
 // dotted with the float activations (MatMulFloat.swift). Rows are split among the pool's threads; which kernel
 // computes a (row, token) depends only on whether the batch has one token or more (groups of four tokens share

@@ -1,13 +1,13 @@
-// The `avx2` kernel set's integer dot products: Q8_0, Q4_0 and Q4_1 weights with 8-bit activations through
-// vpmaddubsw (unsigned × signed bytes, summed in pairs into Int16) and vpmaddwd by ones (pairs into Int32), as
-// ggml's arch/x86/quants.c does: half the activation bytes and one instruction fewer per 32 products than the
+// The `avx2` kernel set's integer dot products: Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1 weights with 8-bit activations
+// through vpmaddubsw (unsigned × signed bytes, summed in pairs into Int16) and vpmaddwd by ones (pairs into Int32),
+// as ggml's arch/x86/quants.c does: half the activation bytes and one instruction fewer per 32 products than the
 // generic set's Int16 vpmaddwd path, which LLVM does not turn into vpmaddubsw by itself.
 //
 // Activations (Q8_0Bytes): each 32-element block quantized exactly as the generic set's (d = amax/127 rounded to
 // f16, q = round(x/d)), stored as Int8, with d and s = d·Σq (exact in a Float) per block.
-// Weights: Q8_0's signed bytes take the sign trick (|w| times x with w's sign); Q4_0 and Q4_1 multiply their bare
-// nibbles (0...15) and add their minimum times s: Q4_0's is −8·d, Q4_1's its m. Products stay far from Int16
-// saturation (|w| ≤ 128, |x| ≤ 127: two products ≤ 32 512).
+// Weights: Q8_0's signed bytes take the sign trick (|w| times x with w's sign); the others multiply their bare
+// values (0...15, 0...31) and add their minimum times s: Q4_0's is −8·d, Q5_0's −16·d, Q4_1's and Q5_1's their m.
+// Products stay far from Int16 saturation (|w| ≤ 128, |x| ≤ 127: two products ≤ 32 512).
 //
 // Matrices with 16-bit activations (Matrix.wideActivations) take the generic set's kernels.
 
@@ -102,6 +102,37 @@ enum Q4_1ByteBlock: ByteBlock {
     }
 }
 
+enum Q5_0ByteBlock: ByteBlock {
+    static var bytes: Int { 22 }
+    static var signed: Bool { false }
+    @inline(__always) static func values(_ p: UnsafeRawPointer) -> __m256i { fiveBitBytes(p + 6, qh: p + 2) }
+    @inline(__always) static func scale(_ p: UnsafeRawPointer) -> (d: SIMD8<Float>, m8: SIMD8<Float>) {
+        let d = scaleAndMinimum(Q5_0Block.self, p).d
+        return (d, -2 * d)   // m = −16·d
+    }
+}
+
+enum Q5_1ByteBlock: ByteBlock {
+    static var bytes: Int { 24 }
+    static var signed: Bool { false }
+    @inline(__always) static func values(_ p: UnsafeRawPointer) -> __m256i { fiveBitBytes(p + 8, qh: p + 4) }
+    @inline(__always) static func scale(_ p: UnsafeRawPointer) -> (d: SIMD8<Float>, m8: SIMD8<Float>) {
+        scaleAndMinimum(Q5_1Block.self, p)
+    }
+}
+
+/// A 5-bit block's 32 values (0...31) in element order: the nibbles at `p` with bit i of the u32 at `qh` as
+/// byte i's 0x10. ggml's bytes_from_bits_32: vpbroadcastd, vpshufb (byte i/8 of qh to byte i), vpor (every bit
+/// but i%8 set), vpcmpeqb with all ones; then vpand 0x10, vpor.
+@inline(__always) func fiveBitBytes(_ p: UnsafeRawPointer, qh: UnsafeRawPointer) -> __m256i {
+    let all = _mm256_set1_epi32(qh.loadUnaligned(as: Int32.self))
+    let spread = _mm256_shuffle_epi8(all, _mm256_set_epi64x(0x0303_0303_0303_0303, 0x0202_0202_0202_0202,
+                                                            0x0101_0101_0101_0101, 0))
+    let isSet = _mm256_cmpeq_epi8(_mm256_or_si256(spread, _mm256_set1_epi64x(0x7fbf_dfef_f7fb_fdfe)),
+                                  _mm256_set1_epi64x(-1))
+    return _mm256_or_si256(nibbles(p), _mm256_and_si256(isSet, _mm256_set1_epi8(0x10)))
+}
+
 /// 16 bytes of nibble pairs (byte j: element j low, element j+16 high) as 32 bytes in element order:
 /// vmovdqu, vpsrlw, vinserti128, vpand.
 @inline(__always) func nibbles(_ p: UnsafeRawPointer) -> __m256i {
@@ -117,7 +148,7 @@ enum Q4_1ByteBlock: ByteBlock {
     return _mm256_madd_epi16(pairs, _mm256_set1_epi16(1))
 }
 
-/// acc += dot · d·dx; accMin's 8 lanes += m/8·sx (Q4 types): one block of one (row, token).
+/// acc += dot · d·dx; accMin's 8 lanes += m/8·sx (unsigned types): one block of one (row, token).
 @inline(__always)
 func accumulateBytes<B: ByteBlock>(_: B.Type, _ acc: inout SIMD8<Float>, _ accMin: inout SIMD8<Float>, dot: __m256i,
                                    _ dm: (d: SIMD8<Float>, m8: SIMD8<Float>), dx: Float, sx: Float) {
@@ -192,6 +223,8 @@ extension KernelSet {
         MatMulKernels(weights: .q8_0, activations: .q8_0Bytes, rows: { c, t, n in byteShare(Q8_0ByteBlock.self, c, t, n) }),
         MatMulKernels(weights: .q4_0, activations: .q8_0Bytes, rows: { c, t, n in byteShare(Q4_0ByteBlock.self, c, t, n) }),
         MatMulKernels(weights: .q4_1, activations: .q8_0Bytes, rows: { c, t, n in byteShare(Q4_1ByteBlock.self, c, t, n) }),
+        MatMulKernels(weights: .q5_0, activations: .q8_0Bytes, rows: { c, t, n in byteShare(Q5_0ByteBlock.self, c, t, n) }),
+        MatMulKernels(weights: .q5_1, activations: .q8_0Bytes, rows: { c, t, n in byteShare(Q5_1ByteBlock.self, c, t, n) }),
     ], base: generic)
 }
 #endif

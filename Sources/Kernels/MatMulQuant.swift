@@ -1,10 +1,10 @@
-// Integer dot products of Q8_0, Q4_0 and Q4_1 weight blocks with activations quantized like Q8_0.
+// Integer dot products of Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1 weight blocks with activations quantized like Q8_0.
 //
 // Activations: each 32-element block gets d = amax / 127 and q = round(x / d), exactly as quantizeRow(.q8_0)
 // does (Quant/Blocks.swift); d is kept as its f16 value (what Q8_0 stores). The values are stored widened to
 // Int16, so a block dot is two vpmaddwd (16 products each, summed in pairs into Int32 lanes) with the weights
-// also widened to Int16: Q8_0 by sign extension, Q4_0 as nibble − 8, Q4_1 as the bare nibble plus m·Σx, the
-// Q8_1 term, with Σx = d·Σq kept exactly in a Float (ggml rounds it to f16).
+// also widened to Int16: Q8_0 by sign extension, Q4_0 as nibble − 8, Q5_0 as 5 bits − 16, Q4_1 and Q5_1 as the
+// bare value plus m·Σx, the Q8_1 term, with Σx = d·Σq kept exactly in a Float (ggml rounds it to f16).
 //
 // Per block and (row, token): acc += Float(dot) · (d_w · d_x) in 8 float lanes, summed at the end of the
 // row. Which kernel computes a (row, token) depends only on the token's place in the batch, never on the
@@ -16,7 +16,7 @@ import Quant
 // MARK: activations
 
 /// One token's Q8_0 activations in scratch (ActivationKernels.q8_0), `rowBytes(cols:)` apart:
-/// Int16 q[cols] | Float d[cols/32] | Float s[cols/32] (s = d·Σq, used by Q4_1).
+/// Int16 q[cols] | Float d[cols/32] | Float s[cols/32] (s = d·Σq, used by Q4_1 and Q5_1).
 enum Q8_0Activations {
     static func rowBytes(cols: Int) -> Int { (2 * cols + 8 * (cols / 32) + 63) & ~63 }
 }
@@ -113,8 +113,8 @@ extension SIMD8<UInt32> {
 // MARK: weight blocks
 
 /// A 32-element weight block format whose dots pair with Q8_0 activations: its 32 integers widened to Int16
-/// (elements 0..<16 and 16..<32), its scale, and for Q4_1 its minimum. (256-element super-blocks, with several
-/// scales each, pair with Q8_K activations and have kernels of their own.)
+/// (elements 0..<16 and 16..<32), its scale, and for Q4_1 and Q5_1 its minimum. (256-element super-blocks, with
+/// several scales each, pair with Q8_K activations and have kernels of their own.)
 protocol Block32 {
     static var bytes: Int { get }
     static func values(_ p: UnsafeRawPointer) -> (SIMD16<Int16>, SIMD16<Int16>)
@@ -122,7 +122,7 @@ protocol Block32 {
     static var hasMinimum: Bool { get }
 }
 
-/// The block's scale d and (for Q4_1) m/8, each in all 8 lanes, from the f16 values at its start.
+/// The block's scale d and (for Q4_1, Q5_1) m/8, each in all 8 lanes, from the f16 values at its start.
 /// Without a minimum: vpbroadcastw, vcvtph2ps, vpermps. (Converting a lone 16-bit load instead compiles to
 /// vpinsrw into whatever register LLVM picks, often an accumulator, which made every block wait for the
 /// previous block's FMA and halved the speed.) With one: vmovq, vcvtph2ps, both lanes used, no vpinsrw.
@@ -165,6 +165,46 @@ enum Q4_1Block: Block32 {
         return (q & 0xf, q &>> 4)
     }
     static var hasMinimum: Bool { true }
+}
+
+enum Q5_0Block: Block32 {
+    static var bytes: Int { 22 }
+    // Q4_0's unpack with fifthBits or'ed in: its vpand, vpcmpeqw, vpacksswb, and the rest in bytes
+    @inline(__always) static func values(_ p: UnsafeRawPointer) -> (SIMD16<Int16>, SIMD16<Int16>) {
+        let q = widen(p.loadUnaligned(fromByteOffset: 6, as: SIMD16<UInt8>.self))
+        let h = fifthBits(p.loadUnaligned(fromByteOffset: 2, as: UInt32.self))
+        return (((q & 0xf) | h.0) &- 16, ((q &>> 4) | h.1) &- 16)
+    }
+    static var hasMinimum: Bool { false }
+}
+
+enum Q5_1Block: Block32 {
+    static var bytes: Int { 24 }
+    // Q4_1's unpack with fifthBits or'ed in
+    @inline(__always) static func values(_ p: UnsafeRawPointer) -> (SIMD16<Int16>, SIMD16<Int16>) {
+        let q = widen(p.loadUnaligned(fromByteOffset: 8, as: SIMD16<UInt8>.self))
+        let h = fifthBits(p.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+        return ((q & 0xf) | h.0, (q &>> 4) | h.1)
+    }
+    static var hasMinimum: Bool { true }
+}
+
+/// Bit i of `qh` (little-endian, as stored) as 16 in lane i of 32, else 0: each half's 16 bits in every lane,
+/// tested against the lane's bit (vpbroadcastw, vpand, vpcmpeqw). A multiply moving each lane's bit to the sign
+/// (AVX2 has no per-lane 16-bit shift) compiled to twice the instructions, with blends; `replacing(with:where:)`
+/// instead of the mask's bits kept this function from being inlined (a call per block).
+@inline(__always) func fifthBits(_ stored: UInt32) -> (SIMD16<Int16>, SIMD16<Int16>) {
+    let qh = UInt32(littleEndian: stored)
+    let bit = SIMD16<Int16>(1, 1 << 1, 1 << 2, 1 << 3, 1 << 4, 1 << 5, 1 << 6, 1 << 7,
+                            1 << 8, 1 << 9, 1 << 10, 1 << 11, 1 << 12, 1 << 13, 1 << 14, .min)
+    let lo = SIMD16<Int16>(repeating: Int16(truncatingIfNeeded: qh)) & bit
+    let hi = SIMD16<Int16>(repeating: Int16(truncatingIfNeeded: qh >> 16)) & bit
+    return (lanes(lo .== bit) & 16, lanes(hi .== bit) & 16)
+}
+
+/// A comparison's lanes as integers, −1 where true (a SIMDMask stores exactly these).
+@inline(__always) func lanes(_ m: SIMDMask<SIMD16<Int16>>) -> SIMD16<Int16> {
+    unsafeBitCast(m, to: SIMD16<Int16>.self)
 }
 
 @inline(__always) func widen(_ x: SIMD16<Int8>) -> SIMD16<Int16> {

@@ -27,8 +27,8 @@ public struct BlockFormat: Sendable {
         public let dequantize: @convention(c) (_ src: UnsafeRawPointer, _ count: Int, _ dst: UnsafeMutablePointer<Float>) -> Void
         /// What activations are converted to for a dot product with this type (ggml's vec_dot_type); its block
         /// size divides this type's. F32 for float weights: their kernels read the activations as they are, where
-        /// ggml rounds them to F16 for F16 weights. Q4_1 pairs with Q8_0 values and their block sums (ggml's Q8_1
-        /// stores those sums rounded to F16; Swiftlet keeps them in float).
+        /// ggml rounds them to F16 for F16 weights. Q4_1 and Q5_1 pair with Q8_0 values and their block sums (ggml's
+        /// Q8_1 stores those sums rounded to F16; Swiftlet keeps them in float).
         public let dotType: GGMLType
         /// llama.cpp's `general.file_type` (llama_ftype) for a file whose weights are mostly this type.
         public let fileType: UInt32
@@ -47,8 +47,8 @@ extension GGMLType {
         case .q8_0:    BlockFormat(32, 34, C(quantize: quantizeRowQ8_0, dequantize: dequantizeRowQ8_0, dotType: .q8_0, fileType: 7))
         case .q4_0:    BlockFormat(32, 18, C(quantize: quantizeRowQ4_0, dequantize: dequantizeRowQ4_0, dotType: .q8_0, fileType: 2))
         case .q4_1:    BlockFormat(32, 20, C(quantize: quantizeRowQ4_1, dequantize: dequantizeRowQ4_1, dotType: .q8_0, fileType: 3))
-        case .q5_0:    BlockFormat(32, 22)
-        case .q5_1:    BlockFormat(32, 24)
+        case .q5_0:    BlockFormat(32, 22, C(quantize: quantizeRowQ5_0, dequantize: dequantizeRowQ5_0, dotType: .q8_0, fileType: 8))
+        case .q5_1:    BlockFormat(32, 24, C(quantize: quantizeRowQ5_1, dequantize: dequantizeRowQ5_1, dotType: .q8_0, fileType: 9))
         case .q8_1:    BlockFormat(32, 36)
         case .q2_K:    BlockFormat(256, 84)
         case .q3_K:    BlockFormat(256, 110)

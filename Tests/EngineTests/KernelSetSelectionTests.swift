@@ -13,7 +13,7 @@ private func swiftlet(_ args: [String], cpu: String) throws -> Run {
     try run(builtExecutable("swiftlet"), args, environment: ["SWIFTLET_CPU": cpu])
 }
 
-@Test(arguments: [GGMLType.q8_0, .q4_0, .q4_1])
+@Test(arguments: [GGMLType.q8_0, .q4_0, .q4_1, .q5_0, .q5_1])
 func everySupportedKernelSetGivesTheGenericLogits(_ type: GGMLType) throws {
     let ref = try Reference("llama-tiny")
     let model = try fixtureGGUF("llama-tiny", type)

@@ -16,7 +16,7 @@ struct QuantizedCase: CustomStringConvertible, Sendable {
 }
 
 let quantizedCases = ["llama-tiny", "llama-hd-tiny", "gpt2-tiny"].flatMap { m in
-    [GGMLType.f16, .q8_0, .q4_0, .q4_1].map { QuantizedCase(model: m, type: $0) }
+    [GGMLType.f16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1].map { QuantizedCase(model: m, type: $0) }
 }
 
 @Test(arguments: quantizedCases)

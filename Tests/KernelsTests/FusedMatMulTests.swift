@@ -5,7 +5,7 @@ import Kernels
 import Quant
 import Testing
 
-@Test(arguments: [GGMLType.q8_0, .q4_0, .q4_1, .f16], [1, 5])
+@Test(arguments: [GGMLType.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .f16], [1, 5])
 func fusedMatMulEqualsSeparateProducts(_ type: GGMLType, tokens: Int) throws {
     let cols = 64, rows = [40, 24, 24]
     var seed: UInt64 = 7

@@ -50,10 +50,13 @@ private final class Weights {
     deinit { bytes.deallocate() }
 }
 
+/// Whether `type`'s products quantize the activations like Q8_0 (the table's dot type), not read them as floats.
+private func pairsWithQ8_0(_ type: GGMLType) -> Bool { type.format.codec?.dotType == .q8_0 }
+
 /// The activations the kernel multiplies with: for quantized weights x quantized like Q8_0 and back,
 /// for float weights x itself.
 private func effectiveActivations(_ x: [Float], cols: Int, weights type: GGMLType) -> [Float] {
-    guard type == .q8_0 || type == .q4_0 || type == .q4_1 else { return x }
+    guard pairsWithQ8_0(type) else { return x }
     let tokens = x.count / cols
     let rowBytes = GGMLType.q8_0.byteCount(elements: cols)!
     let q = UnsafeMutableRawPointer.allocate(byteCount: rowBytes, alignment: 64)
@@ -87,7 +90,7 @@ private func runMatMul(_ w: Matrix, _ x: [Float], tokens: Int, pool: ThreadPool,
 
 @Suite(.serialized) struct MatMulTests {
 
-@Test(arguments: [GGMLType.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1], sets)
+@Test(arguments: [GGMLType.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1], sets)
 func matMulMatchesFloat64OverTheSameValues(_ type: GGMLType, _ setName: String) {
     for (shapeIndex, shape) in shapes.enumerated() {
         let w = Weights(type, rows: shape.rows, cols: shape.cols, seed: 7 + UInt64(shapeIndex), set: set(setName))
@@ -116,7 +119,7 @@ func matMulMatchesFloat64OverTheSameValues(_ type: GGMLType, _ setName: String) 
             }
             // Same weights, same activations: quantized kernels sum exact integer block dots, and the only
             // rounding is float32's (≈6e-8 per operation) in scaling and accumulating one float per block and
-            // lane (cols/256 + 5 roundings deep at most; Q4_1's dequantized d·q + m is itself a rounding).
+            // lane (cols/256 + 5 roundings deep at most; Q4_1's and Q5_1's dequantized d·q + m is itself a rounding).
             // Float kernels accumulate cols/8 fused multiply-adds per lane. 1e-5 of Σ|w·x| is ≥ 20× these.
             #expect(worst <= 1e-5, "\(setName) \(type.name) \(shape) tokens \(tokens): error \(worst) of Σ|w·x|")
         }
@@ -127,9 +130,9 @@ func matMulMatchesFloat64OverTheSameValues(_ type: GGMLType, _ setName: String) 
 /// weights the activation rounding adds at most d/2 per element (d = amax/127, its block's scale) plus
 /// 127·|d − f16(d)| ≤ 127·2⁻¹¹·d for the scale kept in f16, so the bound is Σ_c |w_c|·0.563·d_block(c)
 /// plus the float rounding above.
-@Test(arguments: [GGMLType.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1], sets)
+@Test(arguments: [GGMLType.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1], sets)
 func matMulMatchesFloatActivations(_ type: GGMLType, _ setName: String) {
-    let quantized = type == .q8_0 || type == .q4_0 || type == .q4_1
+    let quantized = pairsWithQ8_0(type)
     for (shapeIndex, shape) in shapes.enumerated() {
         let w = Weights(type, rows: shape.rows, cols: shape.cols, seed: 70 + UInt64(shapeIndex), set: set(setName))
         for tokens in [1, 5] {
@@ -162,7 +165,7 @@ func matMulMatchesFloatActivations(_ type: GGMLType, _ setName: String) {
 /// A token's results barely depend on the batch it is in (a group of four tokens sums its blocks in another
 /// order than a lone token: float32 rounding, ≤ 1e-5 of Σ|w·x| as above), and rows beyond w.rows in a wider
 /// yStride are left alone.
-@Test(arguments: [GGMLType.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1], sets)
+@Test(arguments: [GGMLType.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1], sets)
 func batchedEqualsOneTokenAtATime(_ type: GGMLType, _ setName: String) {
     let rows = 37, cols = 576, tokens = 17
     let w = Weights(type, rows: rows, cols: cols, seed: 99, set: set(setName))
@@ -183,7 +186,7 @@ func batchedEqualsOneTokenAtATime(_ type: GGMLType, _ setName: String) {
 
 /// The sets against each other: the same activations and weights, so only float32 rounding in a different order
 /// separates them (≤ 1e-5 of Σ|w·x|, as above); wide matrices (16-bit activations) take the same kernels in every set.
-@Test(arguments: [GGMLType.q8_0, .q4_0, .q4_1], [false, true])
+@Test(arguments: [GGMLType.q8_0, .q4_0, .q4_1, .q5_0, .q5_1], [false, true])
 func everySetAgreesWithGeneric(_ type: GGMLType, _ wide: Bool) {
     let rows = 37, cols = 576
     for setName in sets where setName != "generic" {

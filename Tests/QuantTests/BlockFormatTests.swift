@@ -21,12 +21,15 @@ import Testing
 /// gives ≤ d/2, and d kept in f16 adds ≤ 127·2⁻¹¹·d. Q4_0: d = amax/8, and the element opposite in sign
 /// to the largest clips from 8 steps to 7: ≤ d, plus 8·2⁻¹¹·d for f16. Q4_1: d = (max − min)/15 ≤ 2·amax/15,
 /// rounding ≤ d/2, plus f16 rounding of d (15 steps) and of m (≤ amax): ≤ amax·(1/15 + 2·2⁻¹¹ + 2⁻¹¹).
-/// A new computable type fails here until its bound is added.
+/// Q5_0 and Q5_1 as Q4_0 and Q4_1 with 16 and 31 steps: d = amax/16 (the clip from 16 to 15 ≤ d, f16 16·2⁻¹¹·d),
+/// and ≤ amax·(1/31 + 3·2⁻¹¹). A new computable type fails here until its bound is added.
 private let roundTripBound: [GGMLType: Float] = [
     .f32: 0, .f16: 0x1p-11, .bf16: 0x1p-8,
     .q8_0: 1.0 / 254 + 0x1p-11,
     .q4_0: 1.0 / 8 + 0x1p-11,
     .q4_1: 1.0 / 15 + 3 * 0x1p-11,
+    .q5_0: 1.0 / 16 + 0x1p-11,
+    .q5_1: 1.0 / 31 + 3 * 0x1p-11,
 ]
 
 @Test(arguments: GGMLType.allCases.filter(\.isComputable))

@@ -21,7 +21,7 @@ let caseNames: [String] = {
     return text.split(separator: "\n").map(String.init)
 }()
 
-let types: [GGMLType] = [.q8_0, .q4_0, .q4_1, .f16, .bf16]
+let types: [GGMLType] = [.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .f16, .bf16]
 
 @Test func fixturesArePresent() {
     #expect(caseNames.count >= 10, "Tests/Fixtures/quant/cases.txt lists \(caseNames.count) cases")

@@ -139,7 +139,7 @@ def main() -> int:
     ap.add_argument("gguf", help="path to a .gguf file")
     ap.add_argument("--expect-hashes", metavar="EXPECTED_JSON",
                     help="expected_tensors.json to check tensor data against (needs --type)")
-    ap.add_argument("--type", help="which table of EXPECTED_JSON to use: f32, f16, q8_0, q4_0, q4_1")
+    ap.add_argument("--type", help="which table of EXPECTED_JSON to use: f32, f16, q8_0, q4_0, q4_1 (q5_0, q5_1 for llama/gpt2)")
     ap.add_argument("--hashes", action="store_true", help="with --expect-hashes: print every tensor's hash")
     ap.add_argument("--compare", metavar="OTHER_JSON", help="diff the listing against this JSON file")
     ap.add_argument("--indent", action="store_true", help="fully indented JSON (default: one line per entry)")

@@ -20,7 +20,9 @@ Sections (all under Tests/Fixtures/):
                "_meta" documents the rules and the expected hyper-parameter KV pairs),
                reference_gguf.json (per output type: logits of the quantized-then-dequantized
                weights, numpy float64 forward pass, greedy continuation; and the same with the
-               activations quantized to Q8_0 before products with Q8_0/Q4_0/Q4_1 weights, as ggml does).
+               activations quantized to Q8_0 before products with Q8_0/Q4_*/Q5_* weights, as ggml does).
+               `--only expectations` rewrites just these two files (and llama-hd-tiny's and gpt2-tiny's)
+               from the committed model files, without torch.
   llama-hd-tiny/ LlamaForCausalLM like llama-tiny, but head_dim (20) != hidden_size / num_attention_heads
                (96 / 4), so attn_q is 80 x 96 and attn_output 96 x 80 (row length 80: F16 under the
                q8_0/q4 types); tied embeddings (no lm_head / output.weight: logits use token_embd);
@@ -533,7 +535,7 @@ def make_gpt2(tok) -> None:
 # ---------------------------------------------------------------------------------------------
 # e) expected GGUF tensor data (llama.cpp convert_hf_to_gguf.py conventions)
 # ---------------------------------------------------------------------------------------------
-OUT_TYPES = ["f32", "f16", "q8_0", "q4_0", "q4_1"]
+OUT_TYPES = ["f32", "f16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1"]
 
 
 def _load_safetensors(path: Path) -> list[tuple[str, np.ndarray]]:
@@ -557,7 +559,8 @@ def _qtype_for(out_type: str, gguf_name: str, n_dims: int, force_f32: bool):
     Q = gguf.GGMLQuantizationType
     if n_dims <= 1 or gguf_name.endswith("_norm.weight") or not gguf_name.endswith(".weight") or force_f32:
         return Q.F32
-    return {"f32": Q.F32, "f16": Q.F16, "q8_0": Q.Q8_0, "q4_0": Q.Q4_0, "q4_1": Q.Q4_1}[out_type]
+    return {"f32": Q.F32, "f16": Q.F16, "q8_0": Q.Q8_0, "q4_0": Q.Q4_0, "q4_1": Q.Q4_1, "q5_0": Q.Q5_0,
+            "q5_1": Q.Q5_1}[out_type]
 
 
 def _encode(data: np.ndarray, qtype):
@@ -646,7 +649,7 @@ def write_expected_tensors_llama(outdir: Path, cfg) -> None:
             "1-D tensors and names ending in _norm.weight are always F32.",
             "f32: everything F32 (--outtype f32). f16: 2-D weights F16 (--outtype f16). q8_0: 2-D weights Q8_0 "
             "(--outtype q8_0; convert_hf_to_gguf keeps token_embd/output at Q8_0 too).",
-            "q4_0 / q4_1: NOT an outtype of convert_hf_to_gguf.py (llama-quantize makes those, and it would use "
+            "q4_0 / q4_1 / q5_0 / q5_1: NOT an outtype of convert_hf_to_gguf.py (llama-quantize makes those, and it would use "
             "other types for some tensors, e.g. Q6_K for output.weight). Here every 2-D weight is quantized with "
             "gguf.quants.quantize to that type, per the Swiftlet test plan.",
             "Any 2-D weight whose row length is not a multiple of the block size (32) falls back to F16 "
@@ -711,7 +714,7 @@ def write_expected_tensors_gpt2(outdir: Path, cfg) -> None:
             "gpt2 loader falls back to token_embd for the output projection.",
             "position_embd.weight stays F32 for every outtype (prepare_tensors forces MODEL_TENSOR.POS_EMBD to F32).",
             "Biases and norm weights are 1-D -> F32.",
-            "n_embd = 80 and n_inner = 200 are not multiples of 32, so with q8_0/q4_0/q4_1 every 2-D weight "
+            "n_embd = 80 and n_inner = 200 are not multiples of 32, so with q8_0/q4_0/q4_1/q5_0/q5_1 every 2-D weight "
             "(token_embd, attn_qkv, attn_output, ffn_up: row length 80; ffn_down: row length 200) falls back to F16.",
         ],
         "unsure": [
@@ -738,7 +741,7 @@ def write_reference_gguf(outdir: Path, arch: str, items, expected_kv: dict, ref:
     """Logits of the GGUF-layout model per output type, weights dequantized (gguf.quants) and the
     forward pass done in float64 numpy (numpy_forward.py) -- what an engine that dequantizes
     weights exactly should reproduce for each quant type. The *_q8_activations fields redo it with
-    the activations quantized to Q8_0 before every product with a Q8_0/Q4_0/Q4_1 weight (ggml's
+    the activations quantized to Q8_0 before every product with a Q8_0/Q4_*/Q5_* weight (ggml's
     CPU path; numpy_forward.q8_0_roundtrip)."""
     import gguf
     import numpy_forward as nf
@@ -788,20 +791,36 @@ def write_reference_gguf(outdir: Path, arch: str, items, expected_kv: dict, ref:
             "last_logits = logits at the last prompt position; greedy_new_tokens = 8 argmax steps (full recompute).",
             "An engine that dequantizes weights exactly and computes in float32 should be within ~1e-3 of last_logits; "
             "one that also quantizes activations (as llama.cpp's q8_0/q4 dot products do) will differ more.",
-            "*_q8_activations: the same forward pass, but before every matrix product whose weight is Q8_0, Q4_0 or Q4_1 "
+            "*_q8_activations: the same forward pass, but before every matrix product whose weight is Q8_0, Q4_0, Q4_1, "
+            "Q5_0 or Q5_1 "
             "each activation row (length = the weight's row length) is rounded to float32, quantized to Q8_0 blocks of 32 "
             "as ggml's quantize_row_q8_0 does (d = max|x|/127, q = roundf(x * (1/d)), half away from zero; d stored as f16; "
             "gguf.quants is bit-exact with it) and dequantized; the product is then taken in float64. F32/F16 weights, "
             "attention (QK^T, softmax, V), norms and activations functions are unchanged. For types whose matrices all "
             "stay F32/F16 (f32, f16, and every type of gpt2-tiny, whose rows of 80/200 fall back to F16) the "
             "*_q8_activations fields equal the plain ones. Not modelled: ggml's Q4_1 path uses Q8_1 activations (same "
-            "values, but the min term uses s = f16(d * sum q)); ggml rounds activations to f16 for F16 weights.",
+            "values, but the min term uses s = f16(d * sum q)), and so does Q5_1's; ggml rounds activations to f16 for F16 "
+            "weights.",
             "greedy_new_tokens_q8_activations / greedy_min_top2_margin_q8_activations: 8 argmax steps (full recompute) "
             "with activation quantization on, and the smallest top-1 minus top-2 logit gap along the way.",
         ],
         "prompt_ids": ids,
         "types": res,
     }, depth=2)
+
+
+def remake_expectations() -> None:
+    """expected_tensors.json and reference_gguf.json of llama-tiny, llama-hd-tiny and gpt2-tiny again, from their
+    committed model.safetensors, config.json and reference.json: what a new output type needs, without torch or
+    transformers (numpy, safetensors and gguf; config.json has every field these functions read)."""
+    from types import SimpleNamespace
+    for name, arch in (("llama-tiny", "llama"), ("llama-hd-tiny", "llama"), ("gpt2-tiny", "gpt2")):
+        outdir = FIX / name
+        cfg = SimpleNamespace(**json.loads((outdir / "config.json").read_text()))
+        ref = json.loads((outdir / "reference.json").read_text())
+        write = write_expected_tensors_llama if arch == "llama" else write_expected_tensors_gpt2
+        items, kv = write(outdir, cfg)
+        write_reference_gguf(outdir, arch, items, kv, ref)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -827,6 +846,10 @@ def quant_cases() -> dict[str, np.ndarray]:
     c["ties_q4_0_32"] = np.array([-8.0] + [((i % 15) - 7 + 0.5) for i in range(31)], f32)
     # Q4_1: d = (max - min)/15; min = 0, max = 15 -> d = 1: (x - min)*id + 0.5 integral at x = k + .5
     c["ties_q4_1_32"] = np.array([0.0, 15.0] + [((i % 15) + 0.5) for i in range(30)], f32)
+    # Q5_0: max = -16 -> d = 1, id = 1: x + 16.5 integral at x = k + .5 (15.5 + 16.5 = 32 clips to 31)
+    c["ties_q5_0_32"] = np.array([-16.0] + [((i % 31) - 15 + 0.5) for i in range(31)], f32)
+    # Q5_1: min = 0, max = 31 -> d = 1: (x - min)*id + 0.5 integral at x = k + .5
+    c["ties_q5_1_32"] = np.array([0.0, 31.0] + [((i % 31) + 0.5) for i in range(30)], f32)
     # F16 ties: exactly halfway between adjacent f16 values (round-to-nearest-even decides)
     base = np.array([1.0, 2.0, 1024.0, 0.5, -1.0, -3.0, 6.103515625e-05, 65504.0 / 2], f32)
     ulp = np.spacing(base.astype(np.float16)).astype(f32)
@@ -868,7 +891,7 @@ def make_quant() -> None:
     if outdir.exists():
         shutil.rmtree(outdir)
     outdir.mkdir(parents=True)
-    types = {"q8_0": Q.Q8_0, "q4_0": Q.Q4_0, "q4_1": Q.Q4_1, "f16": Q.F16, "bf16": Q.BF16}
+    types = {"q8_0": Q.Q8_0, "q4_0": Q.Q4_0, "q4_1": Q.Q4_1, "q5_0": Q.Q5_0, "q5_1": Q.Q5_1, "f16": Q.F16, "bf16": Q.BF16}
     cases = quant_cases()
     names = []
     summary = {}
@@ -894,11 +917,13 @@ def make_quant() -> None:
     write_json(outdir / "summary.json", {
         "_notes": [
             "NAME.f32: input row, raw little-endian float32.",
-            "NAME.<type>: gguf.quants.quantize(row, type) bytes (blocks of 32 for q8_0/q4_0/q4_1; "
+            "NAME.<type>: gguf.quants.quantize(row, type) bytes (blocks of 32 for q8_0/q4_0/q4_1/q5_0/q5_1; "
             "f16/bf16 = 2 bytes per value, little-endian).",
             "NAME.<type>.deq.f32: gguf.quants.dequantize(those bytes) as little-endian float32.",
             "Block layouts: q8_0 = f16 d + 32 x int8; q4_0 = f16 d + 16 bytes (low nibbles = x[0..15], high nibbles = "
-            "x[16..31]), q = nibble - 8; q4_1 = f16 d + f16 m + 16 bytes, x = d*q + m.",
+            "x[16..31]), q = nibble - 8; q4_1 = f16 d + f16 m + 16 bytes, x = d*q + m; q5_0 = f16 d + u32 qh + 16 "
+            "bytes (bit j of qh is x[j]'s fifth bit, nibbles as q4_0), x = d*(q - 16); q5_1 = f16 d + f16 m + u32 qh + "
+            "16 bytes, x = d*q + m.",
             "huge_32 quantizes to scales of +inf in f16, so its dequantized values contain inf and NaN (inf*0): "
             "compare deq bit patterns (NaN payloads included) or treat NaN==NaN.",
         ],
@@ -976,14 +1001,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--only", default="tokenizer,llama,llama-hd,gpt2,quant,gguf,bert,roberta,distilbert,albert",
                     help="comma list of sections: tokenizer,llama,llama-hd,gpt2,quant,gguf,bert,roberta,distilbert,"
-                         "albert (llama, llama-hd and gpt2 need tokenizer)")
+                         "albert (llama, llama-hd and gpt2 need tokenizer); expectations: only the GGUF "
+                         "expectations of llama, llama-hd and gpt2, from their committed files")
     args = ap.parse_args()
     only = set(args.only.split(","))
 
-    import torch
-    torch.manual_seed(0)
-    torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
+    # quant, gguf and expectations need no torch: it is imported for the sections that build models.
+    if only - {"quant", "gguf", "expectations"}:
+        import torch
+        torch.manual_seed(0)
+        torch.set_num_threads(1)
+        torch.use_deterministic_algorithms(True)
 
     FIX.mkdir(parents=True, exist_ok=True)
     tok = None
@@ -999,6 +1027,9 @@ def main() -> None:
     if "gpt2" in only:
         print("gpt2-tiny")
         make_gpt2(tok)
+    if "expectations" in only:
+        print("expectations")
+        remake_expectations()
     if "quant" in only:
         print("quant")
         make_quant()

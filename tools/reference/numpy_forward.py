@@ -18,15 +18,15 @@ It is a readable reference for what the Swift engine has to compute from GGUF da
   - gpt2: learned positions, LayerNorm with bias, fused QKV rows [Q | K | V], gelu (tanh form),
     output projection tied to token_embd when output.weight is absent.
   - q8_activations=True (--q8-activations) mimics ggml's CPU matrix products: before every product
-    with a Q8_0, Q4_0 or Q4_1 weight, each activation row (length = the weight's row length, the input
-    dim) is rounded to float32 and quantized to Q8_0 blocks of 32 exactly as ggml's quantize_row_q8_0
+    with a Q8_0, Q4_0, Q4_1, Q5_0 or Q5_1 weight, each activation row (length = the weight's row
+    length, the input dim) is rounded to float32 and quantized to Q8_0 blocks of 32 exactly as ggml's quantize_row_q8_0
     (reference C version) does -- d = max|x|/127, q = roundf(x * (1/d)) (round half away from zero),
     d stored as f16 -- via gguf.quants (its Q8_0 is bit-exact with that C code), then dequantized; the
     product itself is taken in float64. F32/F16 weights leave the activations alone. Attention (QK^T,
     softmax, V) and everything else stay float64.
-    Deliberately not modelled: ggml pairs Q4_1 with Q8_1 activations (same quantized values, but the
-    m * sum term uses s = f16(d * sum(q)) instead of f16(d) * sum(q)), converts activations to f16 for
-    F16 weights, and its SIMD quantizers (AVX2, NEON) round exact .5 ties to even with id = 127/max.
+    Deliberately not modelled: ggml pairs Q4_1 and Q5_1 with Q8_1 activations (same quantized values,
+    but the m * sum term uses s = f16(d * sum(q)) instead of f16(d) * sum(q)), converts activations
+    to f16 for F16 weights, and its SIMD quantizers (AVX2, NEON) round exact .5 ties to even with id = 127/max.
 Prints the max |logit difference| per position and the greedy continuation; exits 1 when an
 F32/F16 file differs from the reference by more than --atol or the greedy tokens differ.
 """
@@ -55,7 +55,7 @@ def load(path: str):
     return md, ts, types
 
 
-ACT_QUANT_TYPES = frozenset({"Q8_0", "Q4_0", "Q4_1"})
+ACT_QUANT_TYPES = frozenset({"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1"})
 
 
 def q8_0_roundtrip(x):
@@ -70,7 +70,7 @@ def q8_0_roundtrip(x):
 def matmul(x, W, name, types=None, q8_activations=False):
     """x @ W[name].T -- y = W x per row, W (out, in) as stored in GGUF. types maps tensor names to
     ggml type names ("Q8_0", ...); with q8_activations, x goes through q8_0_roundtrip first when the
-    weight is Q8_0/Q4_0/Q4_1."""
+    weight is one of ACT_QUANT_TYPES (ggml's vec_dot_type Q8_0 or Q8_1)."""
     if q8_activations and types is not None and types.get(name) in ACT_QUANT_TYPES:
         x = q8_0_roundtrip(x)
     return x @ W[name].T
