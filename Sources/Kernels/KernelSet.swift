@@ -78,10 +78,9 @@ extension KernelSet {
     /// The sets this CPU can run.
     public static var supported: [KernelSet] { all.filter { CPUFeatures.current.runs($0.name) } }
 
-    /// The set used when SWIFTLET_CPU is unset: `generic`. The avx2 set's vpmaddubsw measured no faster than the
-    /// generic Int16 vpmaddwd kernels on the AMD EPYC (Zen) this was built on (both multiply on one pipe there, and
-    /// the loop does the same float work per block), so it is selectable for measurement, not the default.
-    public static let preferred = generic
+    /// The set used when SWIFTLET_CPU is unset: the last this CPU runs of `all` (each set keeps only the kernels that
+    /// measured faster than generic's, so the most specific set is the best).
+    public static var preferred: KernelSet { supported.last ?? generic }
 
     /// The set every Matrix takes its kernels from, chosen once per process: `SWIFTLET_CPU` when it names a set
     /// this build has and this CPU runs, else `preferred`. Front doors check `selection` first so that a bad

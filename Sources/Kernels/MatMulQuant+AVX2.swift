@@ -1,13 +1,14 @@
-// The `avx2` kernel set's integer dot products: Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1 weights with 8-bit activations
-// through vpmaddubsw (unsigned × signed bytes, summed in pairs into Int16) and vpmaddwd by ones (pairs into Int32),
-// as ggml's arch/x86/quants.c does: half the activation bytes and one instruction fewer per 32 products than the
-// generic set's Int16 vpmaddwd path, which LLVM does not turn into vpmaddubsw by itself.
+// The `avx2` kernel set's integer dot products: Q5_0 and Q5_1 weights with 8-bit activations through vpmaddubsw
+// (unsigned × signed bytes, summed in pairs into Int16) and vpmaddwd by ones (pairs into Int32), as ggml's
+// arch/x86/quants.c does; LLVM does not form vpmaddubsw from Swift's generic SIMD by itself. Here they beat the
+// generic set's Int16 kernels (whose 5-bit unpack costs more): pp128 232 → 242 and 198 → 234 t/s, tg32 72 → 115 for
+// Q5_0 on SmolLM2-135M, 2 threads. The same kernels for Q8_0 (with the sign trick), Q4_0 and Q4_1 measured no faster
+// than generic on this AMD EPYC (both paths occupy its one vector-multiply pipe), so those types use generic's.
 //
 // Activations (Q8_0Bytes): each 32-element block quantized exactly as the generic set's (d = amax/127 rounded to
 // f16, q = round(x/d)), stored as Int8, with d and s = d·Σq (exact in a Float) per block.
-// Weights: Q8_0's signed bytes take the sign trick (|w| times x with w's sign); the others multiply their bare
-// values (0...15, 0...31) and add their minimum times s: Q4_0's is −8·d, Q5_0's −16·d, Q4_1's and Q5_1's their m.
-// Products stay far from Int16 saturation (|w| ≤ 128, |x| ≤ 127: two products ≤ 32 512).
+// Weights: their bare values (0...31) multiplied, and their minimum times s added: Q5_0's is −16·d, Q5_1's its m.
+// Products stay far from Int16 saturation (w ≤ 31, |x| ≤ 127: two products ≤ 7 874).
 //
 // Matrices with 16-bit activations (Matrix.wideActivations) take the generic set's kernels.
 
@@ -63,48 +64,15 @@ struct ActivationBytes {
 /// A 32-element weight block as 32 bytes for vpmaddubsw, its scale and its minimum's factor.
 protocol ByteBlock {
     static var bytes: Int { get }
-    /// Signed bytes (Q8_0: the sign trick applies) or unsigned nibbles.
-    static var signed: Bool { get }
     /// The 32 values, in element order.
     static func values(_ p: UnsafeRawPointer) -> __m256i
-    /// d and m/8 in all 8 lanes, m the minimum that multiplies Σx (none for Q8_0), loaded as the generic set's
+    /// d and m/8 in all 8 lanes, m the minimum that multiplies Σx, loaded as the generic set's
     /// scaleAndMinimum loads them (a lone f16 load would become a vpinsrw into an accumulator).
     static func scale(_ p: UnsafeRawPointer) -> (d: SIMD8<Float>, m8: SIMD8<Float>)
 }
 
-enum Q8_0ByteBlock: ByteBlock {
-    static var bytes: Int { 34 }
-    static var signed: Bool { true }
-    @inline(__always) static func values(_ p: UnsafeRawPointer) -> __m256i {
-        unsafeBitCast(p.loadUnaligned(fromByteOffset: 2, as: SIMD32<Int8>.self), to: __m256i.self)
-    }
-    @inline(__always) static func scale(_ p: UnsafeRawPointer) -> (d: SIMD8<Float>, m8: SIMD8<Float>) {
-        scaleAndMinimum(Q8_0Block.self, p)
-    }
-}
-
-enum Q4_0ByteBlock: ByteBlock {
-    static var bytes: Int { 18 }
-    static var signed: Bool { false }
-    @inline(__always) static func values(_ p: UnsafeRawPointer) -> __m256i { nibbles(p + 2) }
-    @inline(__always) static func scale(_ p: UnsafeRawPointer) -> (d: SIMD8<Float>, m8: SIMD8<Float>) {
-        let d = scaleAndMinimum(Q4_0Block.self, p).d
-        return (d, -d)   // m = −8·d
-    }
-}
-
-enum Q4_1ByteBlock: ByteBlock {
-    static var bytes: Int { 20 }
-    static var signed: Bool { false }
-    @inline(__always) static func values(_ p: UnsafeRawPointer) -> __m256i { nibbles(p + 4) }
-    @inline(__always) static func scale(_ p: UnsafeRawPointer) -> (d: SIMD8<Float>, m8: SIMD8<Float>) {
-        scaleAndMinimum(Q4_1Block.self, p)
-    }
-}
-
 enum Q5_0ByteBlock: ByteBlock {
     static var bytes: Int { 22 }
-    static var signed: Bool { false }
     @inline(__always) static func values(_ p: UnsafeRawPointer) -> __m256i { fiveBitBytes(p + 6, qh: p + 2) }
     @inline(__always) static func scale(_ p: UnsafeRawPointer) -> (d: SIMD8<Float>, m8: SIMD8<Float>) {
         let d = scaleAndMinimum(Q5_0Block.self, p).d
@@ -114,7 +82,6 @@ enum Q5_0ByteBlock: ByteBlock {
 
 enum Q5_1ByteBlock: ByteBlock {
     static var bytes: Int { 24 }
-    static var signed: Bool { false }
     @inline(__always) static func values(_ p: UnsafeRawPointer) -> __m256i { fiveBitBytes(p + 8, qh: p + 4) }
     @inline(__always) static func scale(_ p: UnsafeRawPointer) -> (d: SIMD8<Float>, m8: SIMD8<Float>) {
         scaleAndMinimum(Q5_1Block.self, p)
@@ -141,19 +108,19 @@ enum Q5_1ByteBlock: ByteBlock {
     return _mm256_and_si256(both, _mm256_set1_epi8(0x0f))
 }
 
-/// Σ over pairs of w·x products, into 8 Int32 lanes: vpmaddubsw (with Q8_0's vpsignb pair first), vpmaddwd by ones.
-@inline(__always) func dotBytes<B: ByteBlock>(_: B.Type, _ w: __m256i, absW: __m256i, _ x: UnsafeRawPointer) -> __m256i {
+/// Σ over pairs of w·x products, into 8 Int32 lanes: vpmaddubsw, vpmaddwd by ones.
+@inline(__always) func dotBytes(_ w: __m256i, _ x: UnsafeRawPointer) -> __m256i {
     let xv = unsafeBitCast(x.loadUnaligned(as: SIMD32<Int8>.self), to: __m256i.self)
-    let pairs = B.signed ? _mm256_maddubs_epi16(absW, _mm256_sign_epi8(xv, w)) : _mm256_maddubs_epi16(w, xv)
+    let pairs = _mm256_maddubs_epi16(w, xv)
     return _mm256_madd_epi16(pairs, _mm256_set1_epi16(1))
 }
 
-/// acc += dot · d·dx; accMin's 8 lanes += m/8·sx (unsigned types): one block of one (row, token).
+/// acc += dot · d·dx; accMin's 8 lanes += m/8·sx: one block of one (row, token).
 @inline(__always)
 func accumulateBytes<B: ByteBlock>(_: B.Type, _ acc: inout SIMD8<Float>, _ accMin: inout SIMD8<Float>, dot: __m256i,
                                    _ dm: (d: SIMD8<Float>, m8: SIMD8<Float>), dx: Float, sx: Float) {
     acc = acc.addingProduct(_mm256_cvtepi32_ps(dot), dm.d * SIMD8(repeating: dx))
-    if !B.signed { accMin = accMin.addingProduct(dm.m8, SIMD8(repeating: sx)) }
+    accMin = accMin.addingProduct(dm.m8, SIMD8(repeating: sx))
 }
 
 // MARK: kernels
@@ -165,8 +132,7 @@ func dotRowBytes<B: ByteBlock>(_: B.Type, _ w: UnsafeRawPointer, blocks: Int, _ 
     var b = 0
     @inline(__always) func step(_ b: Int, _ acc: inout SIMD8<Float>, _ accMin: inout SIMD8<Float>) {
         let p = w + b * B.bytes, v = B.values(p)
-        let absW = B.signed ? _mm256_sign_epi8(v, v) : v
-        accumulateBytes(B.self, &acc, &accMin, dot: dotBytes(B.self, v, absW: absW, x.q + 32 * b), B.scale(p),
+        accumulateBytes(B.self, &acc, &accMin, dot: dotBytes(v, x.q + 32 * b), B.scale(p),
                         dx: x.d[b], sx: x.s[b])
     }
     while b + 2 <= blocks {
@@ -186,11 +152,10 @@ func dotRowBytes4Tokens<B: ByteBlock>(_: B.Type, _ w: UnsafeRawPointer, blocks: 
     var m0 = SIMD8<Float>(), m1 = SIMD8<Float>(), m2 = SIMD8<Float>(), m3 = SIMD8<Float>()
     for b in 0..<blocks {
         let p = w + b * B.bytes, v = B.values(p), dm = B.scale(p)
-        let absW = B.signed ? _mm256_sign_epi8(v, v) : v
-        accumulateBytes(B.self, &a0, &m0, dot: dotBytes(B.self, v, absW: absW, x0.q + 32 * b), dm, dx: x0.d[b], sx: x0.s[b])
-        accumulateBytes(B.self, &a1, &m1, dot: dotBytes(B.self, v, absW: absW, x1.q + 32 * b), dm, dx: x1.d[b], sx: x1.s[b])
-        accumulateBytes(B.self, &a2, &m2, dot: dotBytes(B.self, v, absW: absW, x2.q + 32 * b), dm, dx: x2.d[b], sx: x2.s[b])
-        accumulateBytes(B.self, &a3, &m3, dot: dotBytes(B.self, v, absW: absW, x3.q + 32 * b), dm, dx: x3.d[b], sx: x3.s[b])
+        accumulateBytes(B.self, &a0, &m0, dot: dotBytes(v, x0.q + 32 * b), dm, dx: x0.d[b], sx: x0.s[b])
+        accumulateBytes(B.self, &a1, &m1, dot: dotBytes(v, x1.q + 32 * b), dm, dx: x1.d[b], sx: x1.s[b])
+        accumulateBytes(B.self, &a2, &m2, dot: dotBytes(v, x2.q + 32 * b), dm, dx: x2.d[b], sx: x2.s[b])
+        accumulateBytes(B.self, &a3, &m3, dot: dotBytes(v, x3.q + 32 * b), dm, dx: x3.d[b], sx: x3.s[b])
     }
     return SIMD4(horizontalSum(a0 + m0), horizontalSum(a1 + m1), horizontalSum(a2 + m2), horizontalSum(a3 + m3))
 }
@@ -217,12 +182,8 @@ extension ActivationKernels {
 }
 
 extension KernelSet {
-    /// AVX2 integer kernels (vpmaddubsw) for the 32-element block types; every other type, and wide matrices, as
-    /// the generic set.
+    /// AVX2 integer kernels (vpmaddubsw) for Q5_0 and Q5_1; every other type, and wide matrices, as the generic set.
     static let avx2 = KernelSet(name: "avx2", entries: [
-        MatMulKernels(weights: .q8_0, activations: .q8_0Bytes, rows: { c, t, n in byteShare(Q8_0ByteBlock.self, c, t, n) }),
-        MatMulKernels(weights: .q4_0, activations: .q8_0Bytes, rows: { c, t, n in byteShare(Q4_0ByteBlock.self, c, t, n) }),
-        MatMulKernels(weights: .q4_1, activations: .q8_0Bytes, rows: { c, t, n in byteShare(Q4_1ByteBlock.self, c, t, n) }),
         MatMulKernels(weights: .q5_0, activations: .q8_0Bytes, rows: { c, t, n in byteShare(Q5_0ByteBlock.self, c, t, n) }),
         MatMulKernels(weights: .q5_1, activations: .q8_0Bytes, rows: { c, t, n in byteShare(Q5_1ByteBlock.self, c, t, n) }),
     ], base: generic)
