@@ -13,6 +13,8 @@ runs=("$@")
 # LeakSanitizer is off: it reports objects whose only references sit in Swift enum payloads (tag bits in the
 # pointer), which it does not follow; the C tests run valgrind's leak check instead.
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+# Tests that run the tools under ulimit -v skip the limit (the sanitizers' shadow memory needs the address space).
+export SWIFTLET_SANITIZER=1
 
 for run in "${runs[@]}"; do
     case $run in

@@ -14,6 +14,18 @@ extern void *__libc_memalign(size_t, size_t);
 static atomic_int counting;
 static atomic_size_t count;
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+
+#ifdef SANITIZED
+/* A sanitizer's runtime owns malloc (forwarding to glibc's would bypass it, and ASan aborts): nothing is counted. */
+int alloc_counter_available(void) { return 0; }
+#else
+int alloc_counter_available(void) { return 1; }
+
 static inline void note(void) {
     if (atomic_load_explicit(&counting, memory_order_relaxed)) atomic_fetch_add(&count, 1);
 }
@@ -29,6 +41,7 @@ int posix_memalign(void **out, size_t alignment, size_t n) {
     *out = p;
     return 0;
 }
+#endif
 
 void alloc_counter_start(void) {
     atomic_store(&count, 0);

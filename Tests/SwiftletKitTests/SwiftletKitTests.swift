@@ -110,7 +110,8 @@ func greedyPiecesAreTheSessionsTokensAndTheCLIsText(fixture: String) throws {
     var o = SessionOptions()
     o.context = 32
     o.threads = 2
-    let expected = try ids.withUnsafeBufferPointer { Array(try Engine.Session(engine, o).evaluate($0)) }
+    let reference = try Engine.Session(engine, o)  // alive while its logits are copied (they are in its arena)
+    let expected = try ids.withUnsafeBufferPointer { Array(try reference.evaluate($0)) }
     let s = try session("llama-tiny")
     #expect(try s.logits(ids) == expected)
     // Four calls at once on one session take turns: each gets the very same row.
