@@ -1,7 +1,7 @@
 // ALBERT encoder and its task heads: weight names and Hugging Face conversion.
 // Follows transformers' modeling_albert.py. llama.cpp has no ALBERT; the names are BERT's (BERT.swift) plus one
 // projection, under Swiftlet's architecture "albert" (formats/TENSORS-encoders.md). The forward pass is
-// Encoder.swift's: BERT's, after the projection, with each step running a shared layer.
+// Encoder.swift's: BERT's, after the projection, with each step running a shared layer. Registered in Registry.swift.
 
 import Kernels
 import Quant

@@ -1,7 +1,8 @@
 // BART and MarianMT encoder-decoders: weight names and Hugging Face conversion.
 // Follows transformers' modeling_bart.py and modeling_marian.py. llama.cpp has neither: the names are its "t5"
 // words for the same parts (enc./dec. stacks, attn_o, cross_attn_*) and its BERT words for post-LayerNorm blocks;
-// the keys are llama.cpp's where it has one, else Swiftlet's (formats/TENSORS-seq2seq.md).
+// the keys are llama.cpp's where it has one, else Swiftlet's (formats/TENSORS-seq2seq.md). Registered (both) in
+// Registry.swift; the encoder-decoder session and attention passes are Seq2Seq.swift's.
 
 import Kernels
 import Quant

@@ -2,7 +2,7 @@
 // Follows transformers' modeling_bert.py, modeling_roberta.py and modeling_distilbert.py. The body's names and keys
 // are llama.cpp's "bert", which covers all three (convert_hf_to_gguf.py BertModel, RobertaModel, DistilBertModel);
 // the heads llama.cpp has no names for are Swiftlet's (formats/TENSORS-encoders.md). The forward pass is
-// Encoder.swift's, which ALBERT shares.
+// Encoder.swift's, which ALBERT shares. Registered in Registry.swift.
 
 import Kernels
 import Quant

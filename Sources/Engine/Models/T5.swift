@@ -2,7 +2,8 @@
 // Follows transformers' modeling_t5.py; names and keys are llama.cpp's "t5" (conversion/t5.py T5Model, gguf-py
 // tensor_mapping.py, src/models/t5.cpp), plus Swiftlet's keys for what llama.cpp hard-codes or leaves out
 // (formats/TENSORS-seq2seq.md). Pre-RMS-norm blocks without biases, no 1/√d in attention, and position biases
-// from relative-position buckets (block 0's table, shared by its stack; none in cross-attention).
+// from relative-position buckets (block 0's table, shared by its stack; none in cross-attention). Registered in
+// Registry.swift; the encoder-decoder session and attention passes are Seq2Seq.swift's.
 
 import Kernels
 import Quant
