@@ -26,13 +26,11 @@ for run in "${runs[@]}"; do
         swift build --build-path "$build/tsan" --sanitize=thread --build-tests
         swift test --build-path "$build/tsan" --sanitize=thread --skip-build --filter \
             'ThreadPoolTests|MatMulTests|FusedMatMulTests|DecoderTests|EncoderTests|Seq2SeqTests|SwiftletKitTests|oneSessionFromTwoThreads|absurdThreadCounts|chatKeepsTheCacheBetweenTurns|generateJSONGivesTheGreedyContinuation'
-        # The C API test: the library built with -sanitize=thread, the program with the toolchain's clang (one TSan
-        # runtime for both).
+        # The C API test: the library built with -sanitize=thread, the program compiled by the toolchain's clang and
+        # linked by swiftc, which brings the TSan runtime and what it needs (libdispatch).
         swift build -c release --build-path "$build/tsan" --product Swiftlet -Xswiftc -sanitize=thread
-        runtime=$(dirname "$(dirname "$(realpath "$(command -v swiftc)")")")/lib/swift_static/linux
-        clang -fsanitize=thread -g -O1 -pthread -I include Tests/C/api_test.c "$build/tsan/release/libSwiftlet.a" \
-            "$runtime/x86_64/swiftrt.o" -L"$runtime" -lswiftGlibc -lswiftSynchronization -lswiftCore -lstdc++ -lm -ldl \
-            -o "$build/tsan/api_test"
+        clang -fsanitize=thread -g -O1 -I include -c Tests/C/api_test.c -o "$build/tsan/api_test.o"
+        swiftc -sanitize=thread "$build/tsan/api_test.o" "$build/tsan/release/libSwiftlet.a" -o "$build/tsan/api_test"
         model=$build/tsan/llama-tiny.gguf
         "$build/tsan/debug/quantize" Tests/Fixtures/llama-tiny "$model" --type q8_0 --quiet
         prompt="def add(a, b):"

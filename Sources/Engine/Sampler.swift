@@ -91,9 +91,12 @@ public struct Sampler: ~Copyable, @unchecked Sendable {  // unique owner of its 
     public mutating func accept(_ token: Int32) {
         precondition(token >= 0 && Int(token) < vocabSize, "token \(token) outside vocabulary of \(vocabSize)")
         guard windowCapacity > 0 else { return }
-        counts[Int(token)] += 1
+        // Not `counts[i] += 1`: a compound assignment through a stored pointer in a mutating method of this
+        // ~Copyable struct crashes swiftc 6.3 when it instruments for ThreadSanitizer (tools/sanitize.sh).
+        counts[Int(token)] = counts[Int(token)] + 1
         if windowCount == windowCapacity {
-            counts[Int(window[windowNext])] -= 1  // the oldest leaves the window
+            let oldest = Int(window[windowNext])  // leaves the window
+            counts[oldest] = counts[oldest] - 1
         } else {
             windowCount += 1
         }
@@ -110,7 +113,7 @@ public struct Sampler: ~Copyable, @unchecked Sendable {  // unique owner of its 
         if params.temperature <= 0 { return argmax(x, vocabSize) }
         let m = filter(x)
         if params.temperature != 1 {
-            for i in 0..<m { candidates[i].logit /= params.temperature }
+            for i in 0..<m { candidates[i].logit = candidates[i].logit / params.temperature }  // as in accept
         }
         return draw(m)
     }

@@ -13,14 +13,17 @@ extension Swiftlet {
     /// embeddings. Its memory (activations, KV cache) is allocated once, at creation. Calls from several threads
     /// take turns; a call from a session's own generation callback into the same session throws
     /// `.invalidArgument` (it would otherwise wait for itself).
-    public final class Session: Sendable {
+    public final class Session: @unchecked Sendable {  // `state` is touched only holding `lock`
         /// The model the session runs; the session keeps it open.
         public let model: Model
         /// The parameters the session was created with.
         public let parameters: Parameters
         /// Bytes of the session's arena and KV cache, fixed at creation.
         public let memoryBytes: Int
-        private let state: Mutex<State>
+        /// Guards `state`. A pthread mutex, not Synchronization's Mutex: ThreadSanitizer follows pthread locks but
+        /// not Mutex's futex, and reported the state's accesses as races (tools/sanitize.sh).
+        private let lock: UnsafeMutablePointer<pthread_mutex_t>
+        private var state: State
         /// The thread inside a call (pthread_self), 0 when none: how a callback's call back in is caught.
         private let owner = Atomic<UInt>(0)
 
@@ -71,24 +74,31 @@ extension Swiftlet {
             case let .encoder(s): s.plan.bytes
             case let .seq2seq(s): s.plan.bytes
             }
-            state = Mutex(State(engine: engine))
+            state = State(engine: engine)
+            lock = .allocate(capacity: 1)
+            pthread_mutex_init(lock, nil)
             self.model = model
             self.parameters = parameters
         }
 
         /// Runs `body` holding the session, waiting for another thread's call to end; a call back in from
         /// this thread's own call throws instead of waiting forever.
-        func locked<R: Sendable>(_ body: (inout sending State) throws(Error) -> R) throws(Error) -> R {
+        func locked<R: Sendable>(_ body: (inout State) throws(Error) -> R) throws(Error) -> R {
             let me = pthread_self()
             // Only this thread stores its own id, so seeing it means this thread is inside a call.
             guard owner.load(ordering: .relaxed) != me else {
                 throw Error(.invalidArgument, "a session's callback called into the same session")
             }
-            return try state.withLock { (s) throws(Error) -> R in
-                owner.store(me, ordering: .relaxed)
-                defer { owner.store(0, ordering: .relaxed) }
-                return try body(&s)
-            }
+            pthread_mutex_lock(lock)
+            defer { pthread_mutex_unlock(lock) }
+            owner.store(me, ordering: .relaxed)
+            defer { owner.store(0, ordering: .relaxed) }
+            return try body(&state)
+        }
+
+        deinit {
+            pthread_mutex_destroy(lock)
+            lock.deallocate()
         }
 
         /// Forgets the context: the next prompt starts a new conversation. From the session's own callback it

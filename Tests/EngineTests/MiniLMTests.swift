@@ -6,12 +6,11 @@
 @testable import Engine
 import Foundation
 import Quant
-import Synchronization
 import Testing
 import TestSupport
 import TensorFile
 
-private let converted = Mutex<[GGMLType: String]>([:])
+private let converted = Locked<[GGMLType: String]>([:])
 
 /// all-MiniLM-L6-v2 converted by `quantize` at `type`, once per test process.
 private func miniLM(_ type: GGMLType) throws -> String? {

@@ -4,7 +4,6 @@
 import Engine
 import Foundation
 import SwiftletKit
-import Synchronization
 import Testing
 import TestSupport
 import TensorFile
@@ -16,7 +15,7 @@ import TensorFile
     p.context = 64
     p.threads = 1
     let session = try Swiftlet.Session(model: try Swiftlet.Model(path: try fixtureGGUF("llama-tiny", .q8_0)), parameters: p)
-    let results = Mutex<[[Int32]]>([])
+    let results = Locked<[[Int32]]>([])
     DispatchQueue.concurrentPerform(iterations: 2) { _ in
         var ids: [Int32] = []
         do {

@@ -6,7 +6,6 @@ import Engine
 import Foundation
 import Quant
 import SwiftletKit
-import Synchronization
 import Testing
 import TestSupport
 
@@ -115,7 +114,7 @@ func greedyPiecesAreTheSessionsTokensAndTheCLIsText(fixture: String) throws {
     let s = try session("llama-tiny")
     #expect(try s.logits(ids) == expected)
     // Four calls at once on one session take turns: each gets the very same row.
-    let rows = Mutex<[[Float]]>([])
+    let rows = Locked<[[Float]]>([])
     DispatchQueue.concurrentPerform(iterations: 4) { _ in
         let row = (try? s.logits(ids)) ?? []
         rows.withLock { $0.append(row) }

@@ -3,7 +3,6 @@
 import Converter
 import Foundation
 import Quant
-import Synchronization
 import TensorFile
 
 public let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures").standardized
@@ -29,7 +28,7 @@ public func convert(_ input: String, to output: String, _ type: GGMLType) throws
     return try Converter.run(input: input, output: output, options: o)
 }
 
-private let converted = Mutex<[String: String]>([:])
+private let converted = Locked<[String: String]>([:])
 
 /// The tiny Hugging Face fixture `model` converted to GGUF at `type`, in a scratch directory; the path.
 /// Converted once per test process: tests running in parallel share the file and must not modify it.

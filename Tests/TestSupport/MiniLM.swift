@@ -4,7 +4,6 @@
 import Converter
 import Engine
 import Foundation
-import Synchronization
 import TensorFile
 
 public enum MiniLM {
@@ -29,7 +28,7 @@ public enum MiniLM {
     }()
 }
 
-private let tokenizerFiles = Mutex<[String: String]>([:])
+private let tokenizerFiles = Locked<[String: String]>([:])
 
 /// A GGUF file holding only the tokenizer metadata `quantize` writes for the Hugging Face directory `directory`
 /// (no tensors: the tokenizer tests need no weights); written once per test process, in a scratch directory.

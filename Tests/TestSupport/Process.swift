@@ -38,3 +38,18 @@ public func run(_ executable: String, _ args: [String], input: String = "", time
                stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self),
                seconds: Date().timeIntervalSince(start))
 }
+
+/// A value behind an NSLock, for tests' shared tables. Not Synchronization's Mutex: ThreadSanitizer follows pthread
+/// locks but not Mutex's futex, and reported the guarded accesses as races (tools/sanitize.sh).
+public final class Locked<Value>: @unchecked Sendable {  // `value` is touched only holding `lock`
+    private let lock = NSLock()
+    private var value: Value
+
+    public init(_ value: Value) { self.value = value }
+
+    public func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}
